@@ -1,0 +1,31 @@
+"""widenets: an interactive laboratory for the theory of wide neural networks.
+
+The public API, as a flat list of re-exports.
+"""
+
+from . import config
+from ._version import __version__
+from .cache import cache_key, cached
+from .data import Dataset, load_mnist
+from .kernels import Kernels, infinite_width
+from .nets import ACTIVATIONS, MLP, Network, forward, init_many, outputs_at_init
+from .prior import InitDistribution, init_distribution
+
+__all__ = [
+    "ACTIVATIONS",
+    "MLP",
+    "Dataset",
+    "InitDistribution",
+    "Kernels",
+    "Network",
+    "__version__",
+    "cache_key",
+    "cached",
+    "config",
+    "forward",
+    "infinite_width",
+    "init_distribution",
+    "init_many",
+    "load_mnist",
+    "outputs_at_init",
+]

@@ -1,0 +1,67 @@
+"""Run-time configuration: profiles, cache directory, float64 switch.
+
+This is the only module that reads the environment, once, at import:
+
+- ``WIDENETS_PROFILE``: ``quick`` (CI: each notebook in about two minutes on two cores),
+  ``standard`` (the default: minutes on a laptop CPU) or ``paper`` (the paper's exact
+  protocol, for accelerators or overnight runs).
+- ``WIDENETS_CACHE``: the result cache directory (default ``~/.cache/widenets``).
+- ``WIDENETS_X64``: ``1`` to compute in float64 (default ``0``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROFILES: tuple[str, ...] = ("quick", "standard", "paper")
+
+
+def _read_profile(value: str | None) -> str:
+    name = (value or "standard").strip().lower()
+    if name not in PROFILES:
+        raise ValueError(
+            f"WIDENETS_PROFILE={value!r} is not a profile; use one of {', '.join(PROFILES)}."
+        )
+    return name
+
+
+def _read_bool(name: str, value: str | None) -> bool:
+    text = (value or "0").strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(f"{name}={value!r} is not a boolean; use 0 or 1.")
+
+
+_ENV = dict(os.environ)
+PROFILE: str = _read_profile(_ENV.get("WIDENETS_PROFILE"))
+CACHE_DIR: Path = Path(_ENV.get("WIDENETS_CACHE") or Path.home() / ".cache" / "widenets")
+X64: bool = _read_bool("WIDENETS_X64", _ENV.get("WIDENETS_X64"))
+REPO_ROOT: Path = Path(__file__).resolve().parent.parent
+DATA_DIR: Path = REPO_ROOT / "data"
+RESULTS_DIR: Path = DATA_DIR / "results"
+MNIST_SOURCE_DIR: Path = REPO_ROOT.parent / "shared" / "data" / "mnist"
+
+
+def profile(name: str | None = None) -> str:
+    """The active profile: ``name`` when given (validated), else ``WIDENETS_PROFILE``."""
+    return PROFILE if name is None else _read_profile(name)
+
+
+def pick(options: dict[str, object], name: str | None = None) -> object:
+    """Choose the entry of ``options`` (keyed by profile) for the active profile."""
+    key = profile(name)
+    if key not in options:
+        raise ValueError(f"no setting for profile {key!r}; known: {sorted(options)}")
+    return options[key]
+
+
+def enable_x64(flag: bool | None = None) -> bool:
+    """Switch JAX to float64 when ``flag`` (default: ``WIDENETS_X64``) is true; return it."""
+    import jax
+
+    on = X64 if flag is None else bool(flag)
+    jax.config.update("jax_enable_x64", on)
+    return on
