@@ -11,6 +11,11 @@ from .kernels import Kernels, infinite_width
 from .nets import ACTIVATIONS, MLP, Network, forward, init_many, outputs_at_init
 from .prior import InitDistribution, init_distribution
 
+# correlators: re-exports
+# diagrams: re-exports
+# ntk and dynamics: re-exports
+# spectra: re-exports
+
 __all__ = [
     "ACTIVATIONS",
     "MLP",

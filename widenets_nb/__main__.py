@@ -17,7 +17,10 @@ from typing import Any
 from . import config, reproduce
 from ._version import __version__
 
-COMMANDS: tuple[str, ...] = ()
+COMMANDS: tuple[str, ...] = (
+    # correlators: predict, measure
+    # diagrams: exact, diagrams
+)
 
 
 def _info(args: argparse.Namespace) -> dict[str, Any]:

@@ -23,7 +23,12 @@ from typing import Any
 from . import config
 from ._version import __version__
 
-TARGETS: dict[str, str] = {}
+TARGETS: dict[str, str] = {
+    # tables: table1, table2, table3
+    # training: fig1a
+    # dynamics: fig11
+    # spectra: fig9, fig10
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,7 +83,9 @@ def write(target: str, profile: str, report: Report, wall_time_s: float,
 def run(target: str, profile: str | None = None) -> tuple[Path, Path]:
     """Run ``target`` in ``profile`` (default: the configured one) and write its results."""
     if target not in TARGETS:
-        raise ValueError(f"unknown target {target!r}; choose one of {', '.join(sorted(TARGETS))}.")
+        raise ValueError(
+            f"unknown target {target!r}; choose one of {', '.join(sorted(TARGETS)) or 'none yet'}."
+        )
     profile = config.profile(profile)
     module, _, name = TARGETS[target].partition(":")
     function = getattr(importlib.import_module(module), name)
