@@ -12,7 +12,7 @@ from .nets import ACTIVATIONS, MLP, Network, forward, init_many, outputs_at_init
 from .prior import InitDistribution, init_distribution
 
 # correlators: re-exports
-from .correlators import NAMED, Correlator, Factor, parse
+from .correlators import NAMED, Correlator, Factor, parse  # noqa: F401  # isort: skip
 # diagrams: re-exports
 # ntk and dynamics: re-exports
 # spectra: re-exports
