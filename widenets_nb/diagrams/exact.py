@@ -63,8 +63,9 @@ def as_correlator(c: Correlator | str) -> Correlator:
     return c if isinstance(c, Correlator) else parse(c)
 
 
-def _options(matching: Matching, pairs: Sequence[tuple[int, int]]) -> tuple[int, ...]:
-    """Letter masks a matching can carry as forced edges: at most one letter per edge."""
+def forced_options(matching: Matching, pairs: Sequence[tuple[int, int]]) -> tuple[int, ...]:
+    """Letter masks (bit k: letter k) a matching can carry as forced edges: a letter sits on
+    the edge joining its two tensors, at most one letter per edge."""
     per_edge = [[0] + [1 << k for k, pair in enumerate(pairs) if pair == edge]
                 for edge in matching]
     return tuple(sorted({sum(choice) for choice in itertools.product(*per_edge)}))
@@ -83,7 +84,7 @@ class _States:
 def _states(m: int, pairs: Sequence[tuple[int, int]], bias: bool) -> _States:
     matchings = matchings_of_subsets(m) if bias else perfect_matchings(tuple(range(m)))
     index = {q: i for i, q in enumerate(matchings)}
-    options = [_options(q, pairs) for q in matchings]
+    options = [forced_options(q, pairs) for q in matchings]
     blocks: dict[int, list[int]] = {}
     for i, q in enumerate(matchings):
         blocks.setdefault(len(q), []).append(i)
