@@ -20,6 +20,7 @@ from ._version import __version__
 COMMANDS: tuple[str, ...] = (
     # correlators: predict, measure
     # diagrams: exact, diagrams
+    "widenets_nb.diagrams.cli",
 )
 
 

@@ -260,7 +260,7 @@ class ExactCorrelator:
                 if count:
                     terms = out.setdefault(-k, {})
                     terms[monomial] = terms.get(monomial, 0) + int(count)
-        return out
+        return {k: dict(sorted(out[k].items())) for k in sorted(out, reverse=True)}
 
 
 def _validate(c: Correlator) -> None:

@@ -214,7 +214,7 @@ class Diagram:
             "boundaries": self.boundaries,
             "degrees": list(self.degrees),
             "matchings": {t: [[a + 1, b + 1] for a, b in mt] for t, mt in self.matchings},
-            "forced": {letter: t for letter, t, _ in self.forced},
+            "forced": {letter: t for letter, t, _ in sorted(self.forced)},
         }
 
 
