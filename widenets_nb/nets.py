@@ -13,6 +13,7 @@ Parameters are a flat dict pytree: ``U`` (n_1, D), ``W1``..``W{d-1}`` (n_{l+1}, 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections.abc import Callable
 
@@ -188,5 +189,11 @@ def outputs_at_init(
     _positive_int("count", count)
     x = jnp.atleast_2d(jnp.asarray(x, dtype=jnp.result_type(float)))
     keys = jax.random.split(key, count)
-    one = jax.jit(jax.vmap(lambda k: net.scalar(net.sample(k), x)))
-    return jnp.concatenate([one(keys[i : i + chunk]) for i in range(0, count, chunk)])
+    return jnp.concatenate(
+        [_outputs_chunk(net, keys[i : i + chunk], x) for i in range(0, count, chunk)]
+    )
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def _outputs_chunk(net: Network, keys: jax.Array, x: jax.Array) -> jax.Array:
+    return jax.vmap(lambda k: net.scalar(net.sample(k), x))(keys)

@@ -28,6 +28,8 @@ TARGETS: dict[str, str] = {
     # training: fig1a
     # dynamics: fig11
     # spectra: fig9, fig10
+    "fig9": "widenets_nb.spectra_experiments:fig9",
+    "fig10": "widenets_nb.spectra_experiments:fig10",
 }
 
 
