@@ -32,7 +32,14 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..correlators import Correlator, Factor, parse
-from .matchings import Matching, loop_counts, matchings_of_subsets, partners, perfect_matchings
+from .matchings import (
+    Matching,
+    loop_counts,
+    matchings_of_subsets,
+    partners,
+    perfect_matchings,
+    support,
+)
 
 MAX_TENSORS = 10
 MAX_STATE_ENTRIES = 60_000_000
@@ -85,20 +92,16 @@ def _states(m: int, pairs: Sequence[tuple[int, int]], bias: bool) -> _States:
     matchings = matchings_of_subsets(m) if bias else perfect_matchings(tuple(range(m)))
     index = {q: i for i, q in enumerate(matchings)}
     options = [forced_options(q, pairs) for q in matchings]
-    blocks: dict[int, list[int]] = {}
+    blocks: dict[frozenset[int], list[int]] = {}
     for i, q in enumerate(matchings):
-        blocks.setdefault(len(q), []).append(i)
+        blocks.setdefault(support(q), []).append(i)
     rows, cols, exps = [], [], []
-    for size, members in blocks.items():
-        # matchings of equal size: keep only pairs with the same support
-        part = partners([matchings[i] for i in members], m)
-        loops = loop_counts(part, part)
-        cover = (part != np.arange(m))
-        same = np.all(cover[:, None, :] == cover[None, :, :], axis=2)
-        i, j = np.nonzero(same)
+    for cover, members in blocks.items():  # two matchings of one level share its tensors
+        loops = loop_counts(*(partners([matchings[i] for i in members], m),) * 2)
+        i, j = np.indices(loops.shape).reshape(2, -1)
         rows.append(np.asarray(members)[i])
         cols.append(np.asarray(members)[j])
-        exps.append(size - loops[i, j])
+        exps.append(len(cover) // 2 - loops[i, j])
     rows, cols, exps = (np.concatenate(a) for a in (rows, cols, exps))
     s = len(matchings)
     cycle = {int(e): sp.csr_array((np.ones(np.sum(exps == e)), (rows[exps == e],
