@@ -14,6 +14,12 @@ from .prior import InitDistribution, init_distribution
 # correlators: re-exports
 from .correlators import NAMED, Correlator, Factor, parse  # noqa: F401  # isort: skip
 # diagrams: re-exports
+from .diagrams import (  # noqa: F401  # isort: skip
+    Diagram,
+    ExactCorrelator,
+    exact_correlator,
+    feynman_diagrams,
+)
 # ntk and dynamics: re-exports
 # spectra: re-exports
 
