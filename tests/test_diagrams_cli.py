@@ -7,6 +7,8 @@ import pytest
 
 from widenets_nb.__main__ import main
 
+NAMED_ROW6_VAR = "table3.row6"
+
 
 def run(capsys, *args):
     code = main(list(args))
@@ -57,6 +59,16 @@ def test_exact_of_a_vanishing_correlator_says_so(capsys):
     assert "vanishes" in result["note"]
 
 
+def test_exact_variance_of_the_ntk(capsys):
+    # Thm 10: Var[Theta] = O(1/n) although Lemma 6 only bounds it by n^0
+    code, out, _ = run(capsys, "exact", "table3.row3", "--depth", "1",
+                       "--inputs", "[[1, 2, 0], [3, -1, 1]]")
+    result = json.loads(out)
+    assert code == 0 and result["spec"] == "var:f1_a f2_a"
+    assert result["coefficients"] == {"-1": 5 * 11 + 3 * 1**2}
+    assert result["conjecture_exponent"] == 0 and result["tight_exponent"] == -1
+
+
 def test_diagrams_lists_leading_first(capsys):
     code, out, _ = run(capsys, "diagrams", "f1 f2 f3 f4", "--depth", "2", "--limit", "4")
     result = json.loads(out)
@@ -71,7 +83,8 @@ def test_diagrams_lists_leading_first(capsys):
     (("exact", "f1 f2", "--inputs", "[[1, true], [1, 2]]"), "error: --inputs entries"),
     (("exact", "f1 g2"), "error: bad correlator at position 3"),
     (("diagrams", "f1 f2", "--depth", "0"), "error: depth must be a positive integer"),
-    (("exact", "var:f1_a f2_a"), "error: 'var:f1_a f2_a' is a variance"),
+    (("exact", "var:table1.row6"), "error: bad correlator"),
+    (("exact", NAMED_ROW6_VAR), "error: the variance of"),
 ])
 def test_bad_input_is_one_line(capsys, args, start):
     code, out, err = run(capsys, *args)

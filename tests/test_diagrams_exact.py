@@ -18,6 +18,7 @@ from jax.flatten_util import ravel_pytree
 
 from widenets_nb.correlators import NAMED, parse
 from widenets_nb.diagrams import exact_correlator
+from widenets_nb.diagrams.exact import exact_variance
 from widenets_nb.nets import Network
 
 TABLE_ROWS = [NAMED[f"table1.row{i}"] for i in range(1, 7)]
@@ -121,13 +122,17 @@ def integrand(c, params, xs, depth, bias, n):
     return total
 
 
-def monte_carlo(c, depth, bias, n, xs, count, seed):
+def integrand_samples(c, depth, bias, n, xs, count, seed):
     rng = np.random.default_rng(seed)
     samples = []
     for _ in range(count // 5000):
         params = sample_params(depth, n, xs.shape[1], bias, 5000, rng)
         samples.append(integrand(c, params, xs, depth, bias, n))
-    samples = np.concatenate(samples)
+    return np.concatenate(samples)
+
+
+def monte_carlo(c, depth, bias, n, xs, count, seed):
+    samples = integrand_samples(c, depth, bias, n, xs, count, seed)
     return samples.mean(), samples.std(ddof=1) / np.sqrt(samples.size)
 
 
@@ -198,3 +203,27 @@ def test_two_point_function_is_the_dot_product_at_every_width(depth):
         else:
             # each bias adds one single-line diagram: b_s feeds d - s layers
             assert coefficients == {0: dot + depth - 1}
+
+
+@pytest.mark.parametrize("row,depth", [(1, 1), (3, 2), (3, 3), (4, 1)])
+def test_variances_against_monte_carlo(row, depth):
+    # Table 3: Var over initializations of the integrand, E[I^2] - E[I]^2, at n = 2
+    c = parse(NAMED[f"table3.row{row}"])
+    xs = np.random.default_rng(3).uniform(size=(len(c.inputs), 2)) + 0.3
+    n = 2
+    samples = integrand_samples(c, depth, False, n, xs, 40000, seed=row + depth)
+    centred = (samples - samples.mean()) ** 2
+    stderr = centred.std(ddof=1) / np.sqrt(samples.size)
+    value = exact_variance(c, depth).value(xs, n)
+    assert abs(value - samples.var(ddof=1)) < 4 * stderr, (value, samples.var(), stderr)
+    assert stderr < 0.25 * value
+
+
+def test_ntk_variance_by_hand():
+    # d = 1: Theta = (1/n) sum_i [v_i^2 x1.x2 + (u_i.x1)(u_i.x2)], a mean of n iid terms, so
+    # Var = (2 (x1.x2)^2 + |x1|^2 |x2|^2 + (x1.x2)^2) / n; the bound of Lemma 6 is n^0.
+    x1, x2 = [1, 2, 0], [3, -1, 1]
+    dot, s1, s2 = 1, 5, 11
+    v = exact_variance("var:f1_a f2_a", 1)
+    assert v.coefficients([x1, x2]) == {-1: s1 * s2 + 3 * dot**2}
+    assert v.conjecture_exponent == 0 and v.tight_exponent == -1

@@ -11,7 +11,7 @@ import json
 from fractions import Fraction
 from typing import Any
 
-from .exact import ExactCorrelator, as_correlator, exact_correlator
+from .exact import ExactCorrelator, ExactVariance, as_correlator, exact, exact_correlator
 from .feynman import leading_diagrams
 
 
@@ -43,45 +43,48 @@ def _read_inputs(text: str) -> list[list[Fraction]]:
     return out
 
 
-def _inputs(args: argparse.Namespace, exact: ExactCorrelator) -> list[list[object]]:
+def _inputs(args: argparse.Namespace, result: ExactCorrelator | ExactVariance
+            ) -> list[list[object]]:
     if args.inputs is not None:
         return _read_inputs(args.inputs)
     from ..correlators.estimate import default_inputs
 
     if args.input_dim < 1:
         raise ValueError(f"--input-dim must be a positive integer, got {args.input_dim}.")
-    count = len(set(exact.labels))
+    count = len(set(result.labels))
     return default_inputs(count, args.input_dim, args.seed).tolist()
 
 
-def exact_payload(exact: ExactCorrelator, xs: list[list[object]]) -> dict[str, Any]:
-    """The JSON result of ``exact``: E[C](n) = sum_k coefficients[k] n^k."""
-    coefficients = exact.coefficients(xs)
+def exact_payload(result: ExactCorrelator | ExactVariance, xs: list[list[object]]
+                  ) -> dict[str, Any]:
+    """The JSON result of ``exact``: E[C](n) (or Var, for ``var:``) = sum_k coefficients[k]
+    n^k."""
+    coefficients = result.coefficients(xs)
     is_exact = all(isinstance(v, Fraction) for v in coefficients.values())
     out: dict[str, Any] = {
-        "spec": exact.spec,
-        "depth": exact.depth,
-        "bias": exact.bias,
+        "spec": result.spec,
+        "depth": result.depth,
+        "bias": result.bias,
         "inputs": [[_number(v) for v in row] for row in xs],
         "coefficients": {str(k): _number(v) for k, v in coefficients.items()},
         "leading_exponent": max(coefficients) if coefficients else None,
-        "tight_exponent": exact.tight_exponent,
-        "conjecture_exponent": exact.conjecture_exponent,
-        "n_diagrams": exact.n_diagrams,
-        "diagrams_by_power": {str(k): v for k, v in exact.diagram_counts.items()},
-        "symbolic": {str(k): v for k, v in exact.symbolic().items()},
+        "tight_exponent": result.tight_exponent,
+        "conjecture_exponent": result.conjecture_exponent,
+        "n_diagrams": result.n_diagrams,
+        "diagrams_by_power": {str(k): v for k, v in result.diagram_counts.items()},
+        "symbolic": {str(k): v for k, v in result.symbolic().items()},
     }
     if is_exact:
         out["exact_coefficients"] = {str(k): str(v) for k, v in coefficients.items()}
     if not coefficients:
-        out["note"] = ("E[C] vanishes identically for these inputs" if exact.n_diagrams
+        out["note"] = ("E[C] vanishes identically for these inputs" if result.n_diagrams
                        else "E[C] vanishes identically: there is no Feynman diagram")
     return out
 
 
 def _exact(args: argparse.Namespace) -> dict[str, Any]:
-    exact = exact_correlator(as_correlator(args.spec), args.depth, bias=args.bias)
-    return exact_payload(exact, _inputs(args, exact))
+    result = exact(as_correlator(args.spec), args.depth, bias=args.bias)
+    return exact_payload(result, _inputs(args, result))
 
 
 def _diagrams(args: argparse.Namespace) -> dict[str, Any]:

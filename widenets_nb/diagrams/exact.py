@@ -162,8 +162,83 @@ def _split(beta: np.ndarray, split: dict[int, sp.csr_array]) -> np.ndarray:
     return out
 
 
+Monomial = tuple[tuple[int, int], ...]  # sorted pairs of input labels: prod x_K . x_K'
+Polynomial = dict[int, dict[Monomial, int]]  # power of n -> monomial -> integer
+
+
+class PolynomialInN:
+    """A polynomial in 1/n whose coefficients are integer polynomials in the dot products
+    x_K . x_K' of the inputs; subclasses give ``spec``, ``labels`` and ``polynomial()``."""
+
+    spec: str
+    labels: tuple[int, ...]
+
+    def polynomial(self) -> Polynomial:
+        raise NotImplementedError
+
+    @property
+    def tight_exponent(self) -> int | None:
+        """The highest power of n for generic inputs; None if identically zero."""
+        powers = [p for p, terms in self.polynomial().items() if any(terms.values())]
+        return max(powers) if powers else None
+
+    def gram(self, xs: Sequence[Sequence[object]] | np.ndarray) -> dict[tuple[int, int], object]:
+        """x_K . x_K' for every pair of labels (Fractions for int/Fraction/str inputs)."""
+        inputs = sorted(set(self.labels))
+        rows = [list(row) for row in xs]
+        if len(rows) != len(inputs) or len({len(r) for r in rows}) != 1:
+            labels = ", ".join(f"x_{k}" for k in inputs)
+            raise ValueError(f"{self.spec!r} needs one input vector per distinct label "
+                             f"({labels}), all of one dimension; got {len(rows)} rows.")
+        exact = all(isinstance(v, (int, Fraction, str)) and not isinstance(v, bool)
+                    for r in rows for v in r)
+        if exact:
+            vectors = [[Fraction(v) for v in r] for r in rows]
+        else:
+            vectors = [[float(v) for v in r] for r in rows]
+        dot = {}
+        for (i, a), (j, b) in itertools.product(enumerate(inputs), repeat=2):
+            dot[a, b] = sum((u * v for u, v in zip(vectors[i], vectors[j], strict=True)),
+                            Fraction(0) if exact else 0.0)
+        return dot
+
+    def coefficients(self, xs: Sequence[Sequence[object]] | np.ndarray) -> dict[int, object]:
+        """The value = sum_p coefficients[p] n^p for inputs ``xs`` (one row per distinct
+        label, sorted): exact ``Fraction`` values for integer / rational / decimal-string
+        inputs, floats otherwise. Zero coefficients are left out."""
+        dot = self.gram(xs)
+        zero = next(iter(dot.values())) * 0
+        out = {}
+        for power, terms in sorted(self.polynomial().items(), reverse=True):
+            total = zero
+            for monomial, count in terms.items():
+                weight = count
+                for a, b in monomial:
+                    weight = weight * dot[a, b]
+                total = total + weight
+            if total != 0:
+                out[power] = total
+        return out
+
+    def value(self, xs: Sequence[Sequence[object]] | np.ndarray, width: float) -> float:
+        """The value at width n (float)."""
+        return float(sum(float(c) * float(width) ** p
+                         for p, c in self.coefficients(xs).items()))
+
+    def symbolic(self) -> dict[int, dict[str, int]]:
+        """The polynomial with symbolic dot products: power -> {monomial: integer}.
+
+        >>> exact_correlator("f1 f2", depth=2).symbolic()
+        {0: {'x1.x2': 1}}
+        """
+        return {p: {" ".join(f"x{a}.x{b}" for a, b in mono) or "1": k
+                    for mono, k in sorted(terms.items()) if k}
+                for p, terms in sorted(self.polynomial().items(), reverse=True)
+                if any(terms.values())}
+
+
 @dataclasses.dataclass(frozen=True)
-class ExactCorrelator:
+class ExactCorrelator(PolynomialInN):
     """E[C] of a deep linear network as an exact polynomial in 1/n (Thm 5-6).
 
     Attributes:
@@ -199,77 +274,69 @@ class ExactCorrelator:
     def n_diagrams(self) -> int:
         return int(self.counts.sum())
 
-    @property
-    def tight_exponent(self) -> int | None:
-        """max_gamma s_gamma (Thm 5): the exponent for generic inputs; None if C == 0."""
-        counts = self.diagram_counts
-        return max(counts) if counts else None
-
-    def gram(self, xs: Sequence[Sequence[object]] | np.ndarray) -> dict[tuple[int, int], object]:
-        """x_K . x_K' for every pair of labels (Fractions for int/Fraction/str inputs)."""
-        inputs = sorted(set(self.labels))
-        rows = [list(row) for row in xs]
-        if len(rows) != len(inputs) or len({len(r) for r in rows}) != 1:
-            labels = ", ".join(f"x_{k}" for k in inputs)
-            raise ValueError(f"{self.spec!r} needs one input vector per distinct label "
-                             f"({labels}), all of one dimension; got {len(rows)} rows.")
-        exact = all(isinstance(v, (int, Fraction, str)) and not isinstance(v, bool)
-                    for r in rows for v in r)
-        if exact:
-            vectors = [[Fraction(v) for v in r] for r in rows]
-        else:
-            vectors = [[float(v) for v in r] for r in rows]
-        dot = {}
-        for (i, a), (j, b) in itertools.product(enumerate(inputs), repeat=2):
-            dot[a, b] = sum((u * v for u, v in zip(vectors[i], vectors[j], strict=True)),
-                            Fraction(0) if exact else 0.0)
-        return dot
-
-    def coefficients(self, xs: Sequence[Sequence[object]] | np.ndarray) -> dict[int, object]:
-        """E[C] = sum_p coefficients[p] n^p for inputs ``xs`` (one row per distinct label,
-        sorted): exact ``Fraction`` values for integer / rational / decimal-string inputs,
-        floats otherwise. Zero coefficients are left out."""
-        dot = self.gram(xs)
-        zero = next(iter(dot.values())) * 0
-        out = {}
-        for k in range(self.counts.shape[1]):
-            total = zero
-            for pairing, row in zip(self.pairings, self.counts, strict=True):
-                if row[k]:
-                    weight = int(row[k])
-                    for a, b in pairing:
-                        weight = weight * dot[self.labels[a], self.labels[b]]
-                    total = total + weight
-            if total != 0:
-                out[-k] = total
-        return out
-
-    def value(self, xs: Sequence[Sequence[object]] | np.ndarray, width: float) -> float:
-        """E[C] at width n (float)."""
-        return float(sum(float(c) * float(width) ** p
-                         for p, c in self.coefficients(xs).items()))
-
-    def symbolic(self) -> dict[int, dict[str, int]]:
-        """The polynomial with symbolic dot products: power -> {monomial: integer}.
-
-        >>> exact_correlator("f1 f2", depth=2).symbolic()
-        {0: {'x1.x2': 1}}
-        """
-        out: dict[int, dict[str, int]] = {}
+    def polynomial(self) -> Polynomial:
+        out: Polynomial = {}
         for pairing, row in zip(self.pairings, self.counts, strict=True):
-            dots = sorted(tuple(sorted((self.labels[a], self.labels[b]))) for a, b in pairing)
-            monomial = " ".join(f"x{a}.x{b}" for a, b in dots) or "1"
+            monomial = tuple(sorted(tuple(sorted((self.labels[a], self.labels[b])))
+                                    for a, b in pairing))
             for k, count in enumerate(row):
                 if count:
                     terms = out.setdefault(-k, {})
                     terms[monomial] = terms.get(monomial, 0) + int(count)
-        return {k: dict(sorted(out[k].items())) for k in sorted(out, reverse=True)}
+        return out
+
+
+@dataclasses.dataclass(frozen=True)
+class ExactVariance(PolynomialInN):
+    """Var_theta of the integrand I of C (Table 3, Lemma 6): E[I^2] - E[I]^2, exact.
+
+    Attributes:
+      spec: the canonical ``var:`` spelling.
+      square: E[I^2], the correlator with every factor doubled (fresh letters).
+      mean: E[I].
+      conjecture_exponent: 2 s_C, the bound of Lemma 6.
+    """
+
+    spec: str
+    square: ExactCorrelator
+    mean: ExactCorrelator
+    conjecture_exponent: float
+
+    @property
+    def labels(self) -> tuple[int, ...]:
+        return self.mean.labels
+
+    @property
+    def depth(self) -> int:
+        return self.mean.depth
+
+    @property
+    def bias(self) -> bool:
+        return self.mean.bias
+
+    @property
+    def n_diagrams(self) -> int:
+        """Diagrams of E[I^2]."""
+        return self.square.n_diagrams
+
+    @property
+    def diagram_counts(self) -> dict[int, int]:
+        return self.square.diagram_counts
+
+    def polynomial(self) -> Polynomial:
+        out = {p: dict(t) for p, t in self.square.polynomial().items()}
+        mean = self.mean.polynomial()
+        for (p, a), (q, b) in itertools.product(mean.items(), repeat=2):
+            for (ma, ka), (mb, kb) in itertools.product(a.items(), b.items()):
+                terms = out.setdefault(p + q, {})
+                monomial = tuple(sorted(ma + mb))
+                terms[monomial] = terms.get(monomial, 0) - ka * kb
+        return {p: {mono: k for mono, k in t.items() if k} for p, t in out.items()}
 
 
 def _validate(c: Correlator) -> None:
     if c.variance:
-        raise ValueError(f"{c.text!r} is a variance; exact values are for means "
-                         f"(use variance_correlators(c) for E[I^2] and E[I]^2).")
+        raise ValueError(f"{c.text!r} is a variance; use exact_variance (or exact).")
     if c.m > MAX_TENSORS:
         raise ValueError(f"{c.text!r} has {c.m} tensors; exact values are limited to "
                          f"{MAX_TENSORS} (the matchings grow like (m-1)!!).")
@@ -338,3 +405,27 @@ def variance_correlators(c: Correlator | str) -> tuple[Correlator, Correlator]:
         raise ValueError(f"{c.text!r} has too many letters to square.")
     copy = tuple(Factor(f.input, tuple(rename[i] for i in f.indices)) for f in base.factors)
     return Correlator(base.factors + copy), base
+
+
+def exact_variance(c: Correlator | str, depth: int, bias: bool = False) -> ExactVariance:
+    """Var_theta of the integrand of ``c`` (Table 3) as an exact polynomial in 1/n.
+
+    >>> exact_variance("var:f1_a f2_a", depth=2).tight_exponent  # NTK variance (Thm 10)
+    -1
+    """
+    c = as_correlator(c)
+    square, base = variance_correlators(c)
+    if square.m > MAX_TENSORS:
+        raise ValueError(f"the variance of {base.text!r} needs E[I^2] with {square.m} "
+                         f"tensors; exact values are limited to {MAX_TENSORS}.")
+    mean = exact_correlator(base, depth, bias)
+    return ExactVariance(Correlator(base.factors, True).text,
+                         exact_correlator(square, depth, bias), mean,
+                         2 * mean.conjecture_exponent)
+
+
+def exact(c: Correlator | str, depth: int, bias: bool = False
+          ) -> ExactCorrelator | ExactVariance:
+    """``exact_variance`` for a ``var:`` correlator, else ``exact_correlator``."""
+    c = as_correlator(c)
+    return exact_variance(c, depth, bias) if c.variance else exact_correlator(c, depth, bias)
