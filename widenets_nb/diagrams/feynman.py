@@ -64,6 +64,19 @@ class Component:
         orientable, 2 - 2 genus)."""
         return self.euler + self.boundaries
 
+    @property
+    def surface(self) -> str:
+        """The surface by name: disc, annulus, Moebius band, or genus and boundaries."""
+        names = {(1, 1, True): "disc", (0, 2, True): "annulus",
+                 (0, 1, False): "Moebius band"}
+        key = (self.euler, self.boundaries, self.orientable)
+        if key in names:
+            return names[key]
+        if self.orientable:
+            return f"genus-{(2 - self.closed_euler) // 2} surface, {self.boundaries} boundaries"
+        return (f"non-orientable surface with {2 - self.closed_euler} crosscaps, "
+                f"{self.boundaries} boundaries")
+
 
 @dataclasses.dataclass(frozen=True)
 class Diagram:
