@@ -19,6 +19,7 @@ from ._version import __version__
 
 COMMANDS: tuple[str, ...] = (
     # correlators: predict, measure
+    "widenets_nb.correlators.cli",
     # diagrams: exact, diagrams
     "widenets_nb.diagrams.cli",
 )

@@ -25,6 +25,9 @@ from ._version import __version__
 
 TARGETS: dict[str, str] = {
     # tables: table1, table2, table3
+    "table1": "widenets_nb.correlators.tables:table1",
+    "table2": "widenets_nb.correlators.tables:table2",
+    "table3": "widenets_nb.correlators.tables:table3",
     # training: fig1a
     # dynamics: fig11
     # spectra: fig9, fig10

@@ -1,0 +1,83 @@
+"""Figure builders for correlators: the cluster graph and |C| against width.
+
+Results in, ``plotly.graph_objects.Figure`` out; nothing here samples.
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import plotly.graph_objects as go
+
+from ..fits import Fit
+from ..plots import COLORS, themed
+from .clusters import cluster_graph, predict
+from .notation import Correlator, parse
+
+
+def cluster_graph_figure(c: Correlator | str) -> go.Figure:
+    """G_C drawn on a circle: a vertex per tensor, an edge (labelled by its letter) per
+    contracted pair, vertices coloured by component; the title gives s_C (eq. 4)."""
+    c = parse(c) if isinstance(c, str) else c
+    graph = cluster_graph(c)
+    angles = 2 * np.pi * np.arange(c.m) / max(c.m, 1) + np.pi / 2
+    xy = {i: (np.cos(a), np.sin(a)) for i, a in enumerate(angles)}
+    component = {v: k for k, comp in enumerate(sorted(nx.connected_components(graph), key=min))
+                 for v in comp}
+    fig = go.Figure()
+    for i, j, letter in graph.edges(keys=True):
+        (x0, y0), (x1, y1) = xy[i], xy[j]
+        if i == j:  # a trace: a small loop outside the vertex
+            t = np.linspace(0, 2 * np.pi, 40)
+            xs, ys = 1.25 * x0 + 0.25 * x0 * np.cos(t), 1.25 * y0 + 0.25 * y0 * np.sin(t)
+        else:
+            xs, ys = np.array([x0, x1]), np.array([y0, y1])
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line=dict(color="#888", width=2),
+                                 hoverinfo="skip", showlegend=False))
+        fig.add_annotation(x=float(np.mean(xs)), y=float(np.mean(ys)), text=letter,
+                           showarrow=False, font=dict(size=14, color="#444"))
+    for v, data in graph.nodes(data=True):
+        fig.add_trace(go.Scatter(
+            x=[xy[v][0]], y=[xy[v][1]], mode="markers+text", text=[data["label"]],
+            textposition="top center", showlegend=False,
+            marker=dict(size=22, color=COLORS[component[v] % len(COLORS)]),
+            hovertemplate=f"{data['label']}: tensor at x_{data['input']}<extra></extra>"))
+    p = predict(c)
+    title = (f"cluster graph of {c.text}: n_e = {p.n_e}, n_o = {p.n_o}, m = {p.m} "
+             f"→ {'2 s_C' if c.variance else 's_C'} = {p.s:g}")
+    fig = themed(fig, title, "", "", height=360)
+    fig.update_xaxes(visible=False, range=[-1.8, 1.8])
+    fig.update_yaxes(visible=False, range=[-1.6, 1.8], scaleanchor="x")
+    return fig
+
+
+def scaling_figure(fit: Fit | None, widths: np.ndarray, values: np.ndarray,
+                   stderr: np.ndarray, predicted: float, title: str) -> go.Figure:
+    """|C| against n on log-log axes with error bars, the fitted line and the slope of
+    Conjecture 1 (drawn through the fitted line's value at the smallest width)."""
+    widths, values, stderr = (np.asarray(a, dtype=float) for a in (widths, values, stderr))
+    resolved = np.abs(values) >= 2 * stderr
+    fig = go.Figure()
+    for mask, name, symbol in ((resolved, "|C| ± stderr", "circle"),
+                               (~resolved, "unresolved (|C| < 2 stderr)", "circle-open")):
+        if mask.any():
+            fig.add_trace(go.Scatter(
+                x=widths[mask], y=np.abs(values[mask]), mode="markers", name=name,
+                marker=dict(symbol=symbol, size=9),
+                error_y=dict(type="data", array=stderr[mask]),
+                hovertemplate="n = %{x}<br>|C| = %{y:.3g}<extra></extra>"))
+    grid = np.geomspace(widths.min(), widths.max(), 50)
+    if fit is not None:
+        low, high = fit.slope_ci
+        fig.add_trace(go.Scatter(
+            x=grid, y=np.exp(fit.intercept) * grid**fit.slope, mode="lines",
+            name=f"fit: slope {fit.slope:+.2f} [{low:+.2f}, {high:+.2f}]"))
+        anchor = np.exp(fit.intercept) * grid[0] ** fit.slope
+    else:
+        anchor = float(np.abs(values[0]))
+    fig.add_trace(go.Scatter(x=grid, y=anchor * (grid / grid[0]) ** predicted, mode="lines",
+                             line=dict(dash="dash"), name=f"Conjecture 1: slope {predicted:+g}"))
+    fig = themed(fig, title, "width n", "|C|")
+    fig.update_xaxes(type="log")
+    fig.update_yaxes(type="log", exponentformat="power")
+    return fig
