@@ -22,6 +22,15 @@ from .diagrams import (  # noqa: F401  # isort: skip
 )
 # ntk and dynamics: re-exports
 # spectra: re-exports
+from .spectra import (  # noqa: F401  # isort: skip
+    Moments,
+    SpectralDensity,
+    TopEigenvalues,
+    hutchinson_moments,
+    ntk_eigenvalues,
+    spectral_density,
+    top_eigenvalues,
+)
 
 __all__ = [
     "ACTIVATIONS",
