@@ -30,6 +30,7 @@ TARGETS: dict[str, str] = {
     "table3": "widenets_nb.correlators.tables:table3",
     # training: fig1a
     # dynamics: fig11
+    "fig11": "widenets_nb.corrections_experiments:fig11",
     # spectra: fig9, fig10
     "fig9": "widenets_nb.spectra_experiments:fig9",
     "fig10": "widenets_nb.spectra_experiments:fig10",
