@@ -56,6 +56,16 @@ LAB_SETTINGS = {
 }
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--notebooks", default=str(NOTEBOOKS_DIR), metavar="DIR",
+                     help="directory whose NN_*.ipynb notebooks the browser tests open "
+                          "(default: the repository's notebooks/)")
+
+
+def notebooks_dir(config: pytest.Config) -> Path:
+    return Path(config.getoption("--notebooks")).resolve()
+
+
 def _browser_unavailable(reason: str) -> None:
     """Skip (laptop) or fail (CI, ``WIDENETS_REQUIRE_BROWSER=1``) for a missing browser."""
     if os.environ.get("WIDENETS_REQUIRE_BROWSER", "0").strip() in ("1", "true", "yes"):
@@ -140,10 +150,13 @@ def _wait_until_up(process: subprocess.Popen, server: LabServer) -> None:
 
 
 @pytest.fixture(scope="session")
-def lab(chromium_executable: str, tmp_path_factory: pytest.TempPathFactory) -> LabServer:
+def lab(chromium_executable: str, tmp_path_factory: pytest.TempPathFactory,
+        pytestconfig: pytest.Config) -> LabServer:
     """JupyterLab serving ``notebooks/``; always terminated at the end of the session."""
+    root = notebooks_dir(pytestconfig)
     home = tmp_path_factory.mktemp("jupyter")
-    dirs = {name: home / name for name in ("config", "settings", "runtime", "data")}
+    dirs = {name: home / name
+            for name in ("config", "settings", "runtime", "data", "checkpoints")}
     for path in dirs.values():
         path.mkdir()
     _write_settings(dirs["settings"])
@@ -164,7 +177,8 @@ def lab(chromium_executable: str, tmp_path_factory: pytest.TempPathFactory) -> L
         sys.executable, "-m", "jupyterlab", "--no-browser",
         "--ip=127.0.0.1", f"--port={port}", "--ServerApp.port_retries=0",
         f"--IdentityProvider.token={token}",
-        f"--ServerApp.root_dir={NOTEBOOKS_DIR}",
+        f"--ServerApp.root_dir={root}",
+        f"--FileCheckpoints.checkpoint_dir={dirs['checkpoints']}",
         "--ServerApp.allow_root=True",
         "--LabApp.expose_app_in_browser=True",
         "--LabApp.news_url=None",
@@ -175,7 +189,7 @@ def lab(chromium_executable: str, tmp_path_factory: pytest.TempPathFactory) -> L
     server = LabServer(f"http://127.0.0.1:{port}", token, BUILD_DIR / "browser-jupyterlab.log")
     with server.log.open("w") as log:
         process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL, cwd=NOTEBOOKS_DIR)
+                                   stdin=subprocess.DEVNULL, cwd=root)
         try:
             _wait_until_up(process, server)
             yield server
@@ -219,6 +233,9 @@ def lab_page(lab: LabServer, browser_context):
 
 @pytest.fixture(scope="session")
 def screenshots_dir() -> Path:
+    """``build/screenshots/``, emptied: it shows the last run only."""
     SCREENSHOTS_DIR.mkdir(parents=True, exist_ok=True)
+    for old in SCREENSHOTS_DIR.glob("*.png"):
+        old.unlink()
     return SCREENSHOTS_DIR
 

@@ -24,7 +24,6 @@ from pathlib import Path
 
 import pytest
 
-NOTEBOOKS = sorted((Path(__file__).resolve().parents[2] / "notebooks").glob("[0-9]*.ipynb"))
 OPEN_TIMEOUT_MS = 120_000
 RUN_TIMEOUT_MS = 240_000
 RENDER_TIMEOUT_MS = 60_000
@@ -50,6 +49,7 @@ class Interaction:
 # Notebooks whose first slider is not the one to move. Others get Interaction().
 INTERACTIONS: dict[str, Interaction] = {
     "00_start_here": Interaction(slider="log2 width"),
+    "02_feynman_diagrams": Interaction(slider="diagram"),
 }
 
 # The running notebook (JupyterLab exposes its application as window.jupyterapp).
@@ -93,15 +93,19 @@ JS_WIDGET_VIEWS = f"""() => {{ {JS_CURRENT}
       if (!(output.data && output.data['{WIDGET_MIME}'])) return;
       const node = nodes[k];
       const text = node ? node.innerText : '';
+      if (node && node.classList.contains('lm-mod-hidden')) return;  // a closed widget
       views.push({{cell: index, text: text.slice(0, 200),
-        broken: /Error displaying widget|Model not found|model not found/i.test(text),
-        rendered: !!(node && node.querySelector('.jupyter-widgets, [class*="widget-"]'))}});
+        broken: /Error displaying widget|model not found/i.test(text)
+          || !!(node && node.querySelector('.jupyter-widgets-error-widget')),
+        rendered: !!(node && node.querySelector('*')) && !/Loading widget/.test(text)}});
     }});
   }});
   return views;
 }}"""
+# The figures' data, without the trace ids plotly renews whenever traces are replaced.
 JS_FINGERPRINT = """el => Array.from(el.querySelectorAll('.js-plotly-plot')).map(
-  gd => JSON.stringify(gd.data || [], (k, v) => ArrayBuffer.isView(v) ? Array.from(v) : v)
+  gd => JSON.stringify(gd.data || [],
+    (k, v) => k === 'uid' ? undefined : ArrayBuffer.isView(v) ? Array.from(v) : v)
 ).join('\\n')"""
 JS_FIGURES = """() => Array.from(
   document.querySelectorAll('.jp-Notebook .js-plotly-plot')).map(gd => {
@@ -135,6 +139,14 @@ class PageLog:
     console: list[str] = field(default_factory=list)
 
 
+def writes_notebook(request) -> bool:
+    """A request that would change a notebook on disk (checkpoints go to a temporary dir)."""
+    path = request.url.split("?")[0]
+    if "/api/contents/" not in path or request.method in ("GET", "HEAD"):
+        return False
+    return not (request.method == "POST" and path.endswith("/checkpoints"))
+
+
 def watch(page, lab) -> PageLog:
     """Abort requests that leave the server or write a notebook; record them and JS errors."""
     log = PageLog()
@@ -147,7 +159,7 @@ def watch(page, lab) -> PageLog:
         if not request.url.startswith(lab.url):
             log.external.append(request.url[:200])
             route.abort()
-        elif "/api/contents/" in request.url and request.method in ("PUT", "PATCH", "POST"):
+        elif writes_notebook(request):
             log.writes.append(f"{request.method} {request.url.split('?')[0]}")
             route.abort()
         else:
@@ -157,17 +169,32 @@ def watch(page, lab) -> PageLog:
     return log
 
 
+def wait_or_explain(page, condition: str, timeout_ms: int, what: str) -> None:
+    """Wait for a JS condition; on timeout fail with any JupyterLab dialog on screen."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_function(condition, timeout=timeout_ms, polling=250)
+    except PlaywrightTimeout:
+        dialogs = page.locator(".jp-Dialog").all_inner_texts()
+        pytest.fail(f"{what} within {timeout_ms / 1000:.0f} s"
+                    + (f"; JupyterLab shows: {dialogs}" if dialogs else ""), pytrace=False)
+
+
 def open_notebook(page, lab, notebook: Path) -> None:
     page.goto(lab.notebook_url(notebook.name))
-    page.wait_for_function(JS_KERNEL_IDLE, timeout=OPEN_TIMEOUT_MS)
+    wait_or_explain(page, JS_KERNEL_IDLE, OPEN_TIMEOUT_MS,
+                    f"{notebook.name} did not open with an idle kernel")
     page.evaluate("() => window.jupyterapp.shell.collapseLeft()")
 
 
-def run_all_cells(page) -> None:
+def run_all_cells(page, notebook: Path) -> None:
     """Run every cell and wait until the run has finished and the kernel is idle."""
     page.evaluate(JS_RUN_ALL)
-    page.wait_for_function("() => window.__runAll.done", timeout=RUN_TIMEOUT_MS, polling=250)
-    page.wait_for_function(JS_KERNEL_IDLE, timeout=RUN_TIMEOUT_MS)
+    wait_or_explain(page, "() => window.__runAll.done", RUN_TIMEOUT_MS,
+                    f"{notebook.name}: running all cells did not finish")
+    wait_or_explain(page, JS_KERNEL_IDLE, RUN_TIMEOUT_MS,
+                    f"{notebook.name}: the kernel did not go idle")
 
 
 def describe_errors(cells: list[dict]) -> str:
@@ -295,8 +322,16 @@ def save_screenshots(page, notebook: Path, directory: Path, panel=None) -> None:
     page.screenshot(path=directory / f"{notebook.stem}.png")
 
 
-@pytest.mark.skipif(not NOTEBOOKS, reason="no notebooks under notebooks/")
-@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[path.stem for path in NOTEBOOKS])
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """One test per ``NN_*.ipynb`` under the notebooks directory (see ``--notebooks``)."""
+    if "notebook" in metafunc.fixturenames:
+        directory = Path(metafunc.config.getoption("--notebooks")).resolve()
+        notebooks = sorted(directory.glob("[0-9][0-9]_*.ipynb"))
+        if not notebooks:
+            raise pytest.UsageError(f"no NN_*.ipynb notebooks in {directory}")
+        metafunc.parametrize("notebook", notebooks, ids=[path.stem for path in notebooks])
+
+
 def test_notebook_in_jupyterlab(notebook: Path, lab, lab_page,
                                 screenshots_dir: Path) -> None:
     page = lab_page
@@ -306,7 +341,7 @@ def test_notebook_in_jupyterlab(notebook: Path, lab, lab_page,
     try:
         open_notebook(page, lab, notebook)
         clock("opened, kernel idle")
-        run_all_cells(page)
+        run_all_cells(page, notebook)
         clock("ran all cells")
         cells = page.evaluate(JS_CELLS)
         assert not any(c["errors"] for c in cells), (
@@ -333,6 +368,7 @@ def test_notebook_in_jupyterlab(notebook: Path, lab, lab_page,
     except BaseException:
         with contextlib.suppress(Exception):  # the failure above is the one to report
             save_screenshots(page, notebook, screenshots_dir, panel)
+        print(f"browser console errors: {log.console}" if log.console else "")
         raise
     save_screenshots(page, notebook, screenshots_dir, panel)
     clock("screenshots saved")
