@@ -74,6 +74,7 @@ def test_diagrams_lists_leading_first(capsys):
     result = json.loads(out)
     assert code == 0 and result["n_diagrams"] == 27 and result["shown"] == 4
     assert [d["exponent"] for d in result["diagrams"]] == [0, 0, 0, -1]
+    assert result["diagrams"][0]["surfaces"] == ["disc", "disc"]
     assert result["diagrams_by_power"] == {"0": 3, "-1": 12, "-2": 12}
 
 

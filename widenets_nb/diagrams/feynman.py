@@ -220,11 +220,14 @@ class Diagram:
         """A JSON-able description (1-based tensors)."""
         return {
             "exponent": self.exponent,
+            "vertices": self.m,
+            "edges": self.edges,
             "loops": self.loops,
             "level_loops": list(self.level_loops),
-            "components": self.n_components,
             "euler": self.euler,
             "boundaries": self.boundaries,
+            "components": self.n_components,
+            "surfaces": [c.surface for c in self.components()],
             "degrees": list(self.degrees),
             "matchings": {t: [[a + 1, b + 1] for a, b in mt] for t, mt in self.matchings},
             "forced": {letter: t for letter, t, _ in sorted(self.forced)},
@@ -285,7 +288,7 @@ def _extend(depth, starts, types, sets, contractions, pairs, full, chosen, used)
 
 
 def leading_diagrams(c: Correlator | str, depth: int, bias: bool = False,
-                     limit: int = 50, scan: int = 20000) -> tuple[list[Diagram], bool]:
+                     limit: int = 50, scan: int = 5000) -> tuple[list[Diagram], bool]:
     """Up to ``limit`` diagrams, highest power of n first; ``(diagrams, is_sorted)``.
 
     Sorting needs every diagram: with more than ``scan`` of them the first ``limit``
