@@ -31,6 +31,9 @@ from .spectra import (  # noqa: F401  # isort: skip
     spectral_density,
     top_eigenvalues,
 )
+# corrections: re-exports
+from .corrections import continuous, discrete, kernel_correction, late_time, theta_late  # noqa: F401  # isort: skip
+from .operators import Tower, o3_dot, o4_dot, reduce_to_span, tower  # noqa: F401  # isort: skip
 
 __all__ = [
     "ACTIVATIONS",
