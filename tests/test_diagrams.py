@@ -10,7 +10,7 @@ import pytest
 from widenets_nb.correlators import NAMED, parse
 from widenets_nb.correlators.clusters import predict
 from widenets_nb.diagrams import exact_correlator, feynman_diagrams, leading_diagrams
-from widenets_nb.diagrams.matchings import loop_counts, partners, perfect_matchings
+from widenets_nb.diagrams.matchings import loop_counts, loop_table, partners, perfect_matchings
 
 TABLE_ROWS = [NAMED[f"table1.row{i}"] for i in range(1, 7)]
 SMALL = [(spec, depth, bias) for spec in TABLE_ROWS for depth in (1, 2, 3) for bias in (False,)
@@ -46,6 +46,13 @@ def test_loop_counts_against_a_walk_around_the_cycles():
                     break
         assert counts[i, j] == cycles
     assert np.all(np.diag(counts) == 4)  # a matching with itself: every edge a 2-cycle
+
+
+@pytest.mark.parametrize("vertices", [(0, 1, 2, 3, 4, 5, 6, 7), (0, 2, 3, 5, 7, 8)])
+def test_loop_table_by_relabelling_equals_the_direct_count(vertices):
+    qs = perfect_matchings(vertices)
+    direct = loop_counts(partners(qs, 10), partners(qs, 10))
+    assert np.array_equal(loop_table(qs, 10), direct)
 
 
 @pytest.mark.parametrize("spec,depth,bias", SMALL)

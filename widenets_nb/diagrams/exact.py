@@ -32,14 +32,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..correlators import Correlator, Factor, parse
-from .matchings import (
-    Matching,
-    loop_counts,
-    matchings_of_subsets,
-    partners,
-    perfect_matchings,
-    support,
-)
+from .matchings import Matching, loop_table, matchings_of_subsets, perfect_matchings, support
 
 MAX_TENSORS = 10
 MAX_STATE_ENTRIES = 60_000_000
@@ -97,7 +90,7 @@ def _states(m: int, pairs: Sequence[tuple[int, int]], bias: bool) -> _States:
         blocks.setdefault(support(q), []).append(i)
     rows, cols, exps = [], [], []
     for cover, members in blocks.items():  # two matchings of one level share its tensors
-        loops = loop_counts(*(partners([matchings[i] for i in members], m),) * 2)
+        loops = loop_table([matchings[i] for i in members], m)
         i, j = np.indices(loops.shape).reshape(2, -1)
         rows.append(np.asarray(members)[i])
         cols.append(np.asarray(members)[j])

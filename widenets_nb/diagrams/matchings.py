@@ -84,3 +84,26 @@ def loop_counts(lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
     cycles = np.sum(1.0 / length, axis=2)
     uncovered = np.sum(lower == start, axis=1)
     return (np.rint(cycles).astype(np.int64) - uncovered[:, None]) // 2
+
+
+def loop_table(matchings: list[Matching], m: int) -> np.ndarray:
+    """``loop_counts`` between all pairs of perfect matchings of one vertex set, by symmetry.
+
+    Relabelling the vertices by a permutation pi that takes P to the first matching P_0
+    keeps every cycle, so loops(P, Q) = loops(P_0, pi(Q)): one row of ``loop_counts`` and a
+    relabelled lookup per P, instead of walking every pair.
+    """
+    part = partners(matchings, m)
+    row = loop_counts(part[:1], part)[0]
+    powers = m ** np.arange(m, dtype=np.int64)
+    keys = part @ powers
+    order = np.argsort(keys)
+    out = np.empty((len(matchings), len(matchings)), dtype=np.int64)
+    for i, p in enumerate(matchings):
+        pi = np.arange(m)
+        for (a, b), (c, d) in zip(p, matchings[0], strict=True):
+            pi[a], pi[b] = c, d
+        inverse = np.argsort(pi)
+        relabelled = pi[part][:, inverse]  # partner of pi(v) in pi(Q) is pi(partner of v)
+        out[i] = row[order[np.searchsorted(keys[order], relabelled @ powers)]]
+    return out
