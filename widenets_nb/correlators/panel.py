@@ -45,9 +45,11 @@ def scaling(spec: str, activation: str, depth: int, init: str, log2_widths: tupl
 
 
 def correlator_panel(max_inits: int = 1000, max_log2_width: int = 10, seed: int = 0,
-                     spec: str = "table1.row5") -> W.VBox:
+                     spec: str = "table1.row5", log2_widths: tuple[int, int] = (4, 7),
+                     inits: int = 200, activation: str = "tanh", depth: int = 3) -> W.VBox:
     """Notebook 01: a text box (table rows in a dropdown), the formula and cluster graph,
-    network controls and a Run button measuring |C| vs n with its fitted exponent."""
+    network controls and a Run button measuring |C| vs n with its fitted exponent (the
+    first run, with the initial controls, happens at once)."""
     rows = W.Dropdown(options=[("(type below)", "")] + [(k, v) for k, v in NAMED.items()],
                       description="table row")
     text = W.Text(value=NAMED.get(spec, spec), description="correlator",
@@ -72,15 +74,15 @@ def correlator_panel(max_inits: int = 1000, max_log2_width: int = 10, seed: int 
     text.observe(show, names="value")
     show()
     controls = {
-        "activation": W.Dropdown(options=list(ACTIVATIONS), value="tanh",
+        "activation": W.Dropdown(options=list(ACTIVATIONS), value=activation,
                                  description="activation"),
-        "depth": W.IntSlider(value=3, min=1, max=5, description="depth",
+        "depth": W.IntSlider(value=depth, min=1, max=5, description="depth",
                              continuous_update=False),
         "init": W.Dropdown(options=list(INITS), value="gaussian", description="init"),
-        "log2_widths": W.IntRangeSlider(value=(4, min(7, max_log2_width)), min=2,
+        "log2_widths": W.IntRangeSlider(value=log2_widths, min=2,
                                         max=max_log2_width, description="log2 widths",
                                         continuous_update=False),
-        "inits": W.IntSlider(value=min(200, max_inits), min=20, max=max_inits, step=20,
+        "inits": W.IntSlider(value=min(inits, max_inits), min=20, max=max_inits, step=10,
                              description="inits", continuous_update=False),
     }
 
