@@ -21,6 +21,8 @@ from .diagrams import (  # noqa: F401  # isort: skip
     feynman_diagrams,
 )
 # ntk and dynamics: re-exports
+from .dynamics import DivergenceError, TrainConfig, Trajectory, train, train_many  # noqa: F401  # isort: skip
+from .ntk import ntk, ntk_entry, ntk_vp  # noqa: F401  # isort: skip
 # spectra: re-exports
 from .spectra import (  # noqa: F401  # isort: skip
     Moments,

@@ -29,6 +29,7 @@ TARGETS: dict[str, str] = {
     "table2": "widenets_nb.correlators.tables:table2",
     "table3": "widenets_nb.correlators.tables:table3",
     # training: fig1a
+    "fig1a": "widenets_nb.training_experiments:fig1a",
     # dynamics: fig11
     "fig11": "widenets_nb.corrections_experiments:fig11",
     # spectra: fig9, fig10

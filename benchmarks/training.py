@@ -1,0 +1,129 @@
+"""Benchmark: training-scan speed (Fig. 1a setup), kernel methods, ``reproduce fig1a`` wall time.
+
+Run by hand: ``.venv/bin/python benchmarks/training.py [--standard]``; writes
+``benchmarks/results/training.md``. ``--standard`` also times a fresh (empty-cache) standard
+profile run, otherwise its wall time is read from the committed result's provenance.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import functools
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import jax
+import numpy as np
+
+from widenets_nb import config
+from widenets_nb.dynamics import TrainConfig, train_many
+from widenets_nb.nets import init_many
+from widenets_nb.ntk import ntk, ntk_vp
+from widenets_nb.training_experiments import DRIFT_PROFILES, mnist_pair
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "benchmarks" / "results" / "training.md"
+
+
+def _best(fn, *args, repeats: int = 3) -> float:
+    """The fastest of ``repeats`` calls ``fn(*args)`` after one compiling call."""
+    jax.block_until_ready(fn(*args))
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        jax.block_until_ready(fn(*args))
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def scan_speed(steps: int = 32) -> list[str]:
+    """Optimizer steps per second of the vmapped training scan, standard Fig. 1a setup."""
+    setup = DRIFT_PROFILES["standard"]
+    x, y = mnist_pair(setup.samples_per_class, setup.seed)
+    rows = ["| width | optimizer | inits | steps/s (all inits) | init-steps/s |",
+            "|---|---|---|---|---|"]
+    for width in (256, 512, 1024, 2048, 4096):
+        net = setup.network("relu", width)
+        params = init_many(net, jax.random.PRNGKey(0), setup.inits)
+        for optimizer in setup.optimizers:
+            cfg = TrainConfig(learning_rate=setup.learning_rate, steps=steps, optimizer=optimizer,
+                              batch_size=setup.batch_size, record_steps=(0, steps))
+            seconds = _best(_train, net, params, x, y, cfg, setup.inits, repeats=2)
+            rows.append(f"| {width} | {optimizer} | {setup.inits} | {steps / seconds:.1f} | "
+                        f"{steps * setup.inits / seconds:.0f} |")
+            print(rows[-1], flush=True)
+    return rows
+
+
+def _train(net, params, x, y, cfg, chunk):
+    return train_many(net, params, x, y, cfg, chunk=chunk, progress=False).loss
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def _direct(net, params, x):
+    return ntk(net, params, x)
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def _products(net, params, x):
+    return jax.vmap(lambda v: ntk_vp(net, params, x, v))(np.eye(len(x)))
+
+
+def kernel_methods() -> list[str]:
+    """The full kernel: chunked J J^T (``ntk``) vs N NTK-vector products (``ntk_vp``)."""
+    x, _ = mnist_pair(32, 0)
+    rows = ["| network | N | J J^T (s) | N NTK-vector products (s) |", "|---|---|---|---|"]
+    for depth, width in ((1, 1024), (2, 1024)):
+        net = dataclasses.replace(DRIFT_PROFILES["standard"].network("relu", width), depth=depth)
+        params = net.sample(jax.random.PRNGKey(0))
+        t1 = _best(_direct, net, params, x)
+        t2 = _best(_products, net, params, x)
+        rows.append(f"| depth {depth}, width {width} | {len(x)} | {t1:.3f} | {t2:.3f} |")
+        print(rows[-1], flush=True)
+    return rows
+
+
+def reproduce_time(profile: str) -> float:
+    """Wall time of ``reproduce fig1a`` with an empty cache (results go to a temp dir)."""
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "WIDENETS_CACHE": cache}
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "widenets_nb", "reproduce", "fig1a", "--profile",
+                        profile], cwd=ROOT, env=env, check=True, capture_output=True)
+        return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--standard", action="store_true", help="also time a fresh standard run")
+    args = parser.parse_args()
+    lines = ["# Training benchmarks", "",
+             f"{platform.machine()}, {os.cpu_count()} CPUs, jax {jax.__version__} on "
+             f"{jax.default_backend()}, float32. The machine is shared with other jobs, so "
+             "timings are noisy (best of repeats).", "",
+             "## Training scan (standard Fig. 1a setup: depth 1, ReLU, MNIST, vmapped inits)", ""]
+    lines += scan_speed()
+    lines += ["", "## Full kernel: chunked J J^T vs NTK-vector products", ""]
+    lines += kernel_methods()
+    lines += ["", "## `reproduce fig1a` wall time (empty cache)", "",
+              "| profile | wall time (s) |", "|---|---|",
+              f"| quick | {reproduce_time('quick'):.0f} |"]
+    committed = config.RESULTS_DIR / "fig1a_standard.json"
+    if args.standard:
+        lines.append(f"| standard | {reproduce_time('standard'):.0f} |")
+    elif committed.exists():
+        wall = json.loads(committed.read_text())["provenance"]["wall_time_s"]
+        lines.append(f"| standard | {wall:.0f} (committed run's provenance) |")
+    OUT.write_text("\n".join(lines) + "\n")
+    print(f"wrote {OUT}")
+
+
+if __name__ == "__main__":
+    main()
