@@ -97,13 +97,14 @@ def _columns(n_train: int) -> list[int]:
     return [0, n_train - 1]
 
 
-def _network(activation: str, width: int, depth: int) -> Network:
+def network(activation: str, width: int, depth: int = 1) -> Network:
+    """The Fig. 11 network on MNIST: D = 784 with input scaling, one output."""
     return Network(input_dim=784, width=width, depth=depth, activation=activation,
                    input_scaling=True)
 
 
 def _reduced(data: Data, activation: str, width: int, depth: int, seed: int):
-    net = _network(activation, width, depth)
+    net = network(activation, width, depth)
     params = net.sample(jax.random.PRNGKey(seed))
     return operators.reduce_to_span(net, params, np.concatenate([data.x_train, data.x_test]))
 
