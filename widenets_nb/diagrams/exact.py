@@ -35,7 +35,7 @@ from ..correlators import Correlator, Factor, parse
 from .matchings import Matching, loop_table, matchings_of_subsets, perfect_matchings, support
 
 MAX_TENSORS = 10
-MAX_STATE_ENTRIES = 60_000_000
+MAX_STATE_ENTRIES = 30_000_000
 _EXACT_FLOAT = 2.0**53
 
 
