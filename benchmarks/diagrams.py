@@ -40,7 +40,9 @@ def best_time(spec: str, depth: int, bias: bool) -> tuple[float, int]:
 
 
 def main() -> None:
-    machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs"
+    load = os.getloadavg()[0]
+    machine = (f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs "
+               f"(load average {load:.1f} at the start: other processes share them)")
     lines = [
         "# Exact deep-linear correlators: timings",
         "",
@@ -67,9 +69,10 @@ def main() -> None:
         "## How the cost grows",
         "",
         "Without biases the states are the (m-1)!! perfect matchings times the 2^L subsets of "
-        "the L letters already placed. Building the table of index loops between two "
-        "matchings costs ((m-1)!!)^2 m^2 once (3, 15, 105, 945 matchings for m = 4..10); "
-        "each of the d levels then costs one sparse product over that table per power of "
+        "the L letters already placed. The table of index loops between two matchings "
+        "(3, 15, 105, 945 matchings for m = 4..10) takes one row of cycle walks and a "
+        "relabelled lookup per row, ((m-1)!!)^2 m operations, once; each of the d levels "
+        "then costs one sparse product over that table per power of "
         "1/n, ((m-1)!!)^2 2^L (d m/2) operations: linear in d, while the number of diagrams "
         "summed grows like ((m-1)!!)^(d+1). With biases the states are the matchings of "
         "every even subset (1, 2, 10, 76, 764, 9496 for m = 0..10), block-diagonal in the "
