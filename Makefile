@@ -7,7 +7,7 @@ ARGS ?=
 # Jupyter refuses to run as root unless told; containers often run as root.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test install lint pytest nbval browser clean
+.PHONY: lab test install lint pytest nbval browser screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,11 @@ nbval: install
 # failing instead when WIDENETS_REQUIRE_BROWSER=1); screenshots in build/screenshots/.
 browser: install
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/browser
+
+# The README's pictures: each notebook's touched panel from the last browser run.
+screenshots:
+	mkdir -p docs/screenshots
+	for f in build/screenshots/*-panel.png; do cp "$$f" "docs/screenshots/$$(basename "$$f" -panel.png).png"; done
 
 test: lint pytest nbval browser
 

@@ -233,9 +233,6 @@ def lab_page(lab: LabServer, browser_context):
 
 @pytest.fixture(scope="session")
 def screenshots_dir() -> Path:
-    """``build/screenshots/``, emptied: it shows the last run only."""
     SCREENSHOTS_DIR.mkdir(parents=True, exist_ok=True)
-    for old in SCREENSHOTS_DIR.glob("*.png"):
-        old.unlink()
     return SCREENSHOTS_DIR
 

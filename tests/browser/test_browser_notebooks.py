@@ -6,7 +6,8 @@ every widget view rendered (no "Error displaying widget" / "Model not found"), t
 one plotly figure is drawn as SVG and none is blank, and that moving a control of the first
 panel (a slider by default, see ``INTERACTIONS``) changes its figure's data, pressing the
 panel's "Run" button when the control alone did not. Screenshots go to
-``build/screenshots/``: ``<notebook>.png`` (the window at the touched panel) and
+``build/screenshots/``: ``<notebook>.png`` (the window at the touched panel),
+``<notebook>-panel.png`` (that panel alone, the README's pictures) and
 ``<notebook>-figure<k>.png`` (each output that holds a plotly figure).
 
 The page never reaches beyond the local server (other requests are aborted and reported)
@@ -36,20 +37,25 @@ class Interaction:
 
     ``panel`` counts the outputs that hold a plotly figure and a control (0 = first).
     ``slider`` / ``dropdown`` name a control by its description; when neither is given the
-    panel's first slider is moved (else its first dropdown). ``button`` is pressed when the
-    control alone left the figure unchanged (panels that compute only on request).
+    panel's first slider is moved (else its first dropdown), one step up, or down when
+    ``down`` (or at its maximum). ``button`` is pressed when the control alone left the
+    figure unchanged (panels that compute only on request).
     """
 
     panel: int = 0
     slider: str | None = None
     dropdown: str | None = None
     button: str = "Run"
+    down: bool = False
 
 
-# Notebooks whose first slider is not the one to move. Others get Interaction().
+# Notebooks whose first slider is not the one to move (its change would be slow or do
+# nothing visible). Others get Interaction().
 INTERACTIONS: dict[str, Interaction] = {
     "00_start_here": Interaction(slider="log2 width"),
     "02_feynman_diagrams": Interaction(slider="diagram"),
+    # fewer initializations: the Monte Carlo rerun stays short
+    "01_correlation_functions": Interaction(slider="inits", down=True),
 }
 
 # The running notebook (JupyterLab exposes its application as window.jupyterapp).
@@ -231,14 +237,15 @@ def control(panel, kind: str, name: str | None):
     return found.first if found.count() else None
 
 
-def move_slider(slider) -> str:
+def move_slider(slider, down: bool) -> str:
     """Move a slider one step with the keyboard, as a user would; returns what happened."""
     handle = slider.locator(".noUi-handle").first
     now = float(handle.get_attribute("aria-valuenow"))
+    low = float(handle.get_attribute("aria-valuemin"))
     high = float(handle.get_attribute("aria-valuemax"))
     before = slider.locator(".widget-readout").inner_text()
     handle.focus()
-    handle.press("ArrowLeft" if now >= high else "ArrowRight")
+    handle.press("ArrowLeft" if (down and now > low) or now >= high else "ArrowRight")
     after = slider.locator(".widget-readout").inner_text()
     assert after != before, f"slider did not move (readout {before!r})"
     return f"slider {label_of(slider)!r}: {before} -> {after}"
@@ -293,7 +300,7 @@ def interact(page, notebook: Path) -> tuple[object, list[str]]:
                 steps.append(switch_dropdown(widget))
         else:
             assert widget is not None, f"no slider {spec.slider!r} in panel #{spec.panel}"
-            steps.append(move_slider(widget))
+            steps.append(move_slider(widget, spec.down))
     if not steps or not changed(page, panel, before, timeout_ms=5_000 if steps else 0):
         page.wait_for_function(JS_KERNEL_IDLE, timeout=INTERACTION_TIMEOUT_MS)
         if not steps or not changed(page, panel, before, timeout_ms=1_000):
@@ -309,7 +316,8 @@ def interact(page, notebook: Path) -> tuple[object, list[str]]:
 
 
 def save_screenshots(page, notebook: Path, directory: Path, panel=None) -> None:
-    """``<stem>.png``: the window at the panel; ``<stem>-figure<k>.png``: each figure output."""
+    """``<stem>.png``: the window at the touched panel, ``<stem>-panel.png``: that panel,
+    ``<stem>-figure<k>.png``: each output holding a plotly figure."""
     for old in directory.glob(f"{notebook.stem}*.png"):
         old.unlink()
     outputs = (page.locator(".jp-Notebook .jp-OutputArea-output")
@@ -317,6 +325,7 @@ def save_screenshots(page, notebook: Path, directory: Path, panel=None) -> None:
     for k in range(outputs.count()):
         outputs.nth(k).screenshot(path=directory / f"{notebook.stem}-figure{k}.png")
     if panel is not None:
+        panel.screenshot(path=directory / f"{notebook.stem}-panel.png")
         panel.evaluate("el => el.scrollIntoView({block: 'start'})")
         page.wait_for_timeout(500)
     page.screenshot(path=directory / f"{notebook.stem}.png")
