@@ -262,15 +262,22 @@ def fig10(profile: str) -> Report:
             lines.append(f"| {width} | {stage} | " + " | ".join(
                 f"{r:+.2e} ± {d:.1e}" for r, d in zip(rel, se, strict=True))
                 + f" | {float(e[f'{stage}_trace_b2']):.3g} |")
-    lines += ["", "Fig. 10b: RMS eigenvalue of B = sqrt(Tr B^2 / P) vs width", "",
-              "| depth | slope | 95% CI | predicted |", "|---|---|---|---|"]
+    lines += ["", "Fig. 10b: RMS eigenvalue of B = sqrt(Tr B^2 / P), two-class ReLU", "",
+              "| depth | against | slope | 95% CI | predicted |", "|---|---|---|---|---|"]
     rows_b = []
     for depth in (1, 2):
-        samples = rms_sweep(depth, widths_b, instances_b, per_class, probes_b)
-        row = scaling_row(f"d={depth} relu", widths_b, samples)
-        rows_b.append({"depth": depth, **row})
-        lines.append(f"| {depth} | {_slope_cells(row)} | "
-                     f"{'-1/2' if depth == 1 else '-1 (P ~ n^2)'} |")
+        rms = rms_sweep(depth, widths_b, instances_b, per_class, probes_b)
+        sizes = tuple(setup(w, depth, "relu", 2, per_class).net.num_params for w in widths_b)
+        trace_b2 = [x**2 * size for x, size in zip(rms, sizes, strict=True)]
+        rows = {"width": scaling_row(f"d={depth} relu", widths_b, rms),
+                "params": scaling_row(f"d={depth} relu vs P", sizes, rms),
+                "trace_b2": scaling_row(f"d={depth} relu Tr B^2", widths_b, trace_b2)}
+        rows_b.append({"depth": depth, "params": list(sizes), **rows["width"],
+                       "against_params": rows["params"], "trace_b2": rows["trace_b2"]})
+        predicted = {"width": "-1/2" if depth == 1 else "-1 once n >> D = 784",
+                     "params": "-1/2", "trace_b2": "0 (Tr B^2 = O(1))"}
+        lines += [f"| {depth} | {key} | {_slope_cells(row)} | {predicted[key]} |"
+                  for key, row in rows.items()]
     density = density_before_after(pick({"quick": 64, "standard": 256, "paper": 1024}),
                                    per_class, steps)
     payload = {"fig10a": rows_a, "fig10b": rows_b, "density": density, "probes": probes,
