@@ -1,0 +1,217 @@
+"""Lazy Gaussian matrices and the lazy correlator backend, against dense references."""
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from scipy import stats
+
+from widenets_nb.correlators import NAMED, lazy, lazy_matrix, parse
+from widenets_nb.nets import Network
+
+ROWS = tuple(NAMED[f"table1.row{i}"] for i in range(1, 7))
+RNG = np.random.default_rng(0)
+
+
+def _queries(w, blocks, seed=0):
+    """Run interleaved ('right'|'left', rows) blocks; return all queries and answers."""
+    rng = np.random.default_rng(seed)
+    used = {"right": 0, "left": 0}
+    log = {"right": ([], []), "left": ([], [])}
+    for side, rows in blocks:
+        ask = getattr(lazy_matrix, side)
+        size = w.Y.shape[0] if side == "right" else w.Z.shape[0]
+        w, answers = ask(w, rows, rng.normal(size=(len(rows), size)), used[side])
+        used[side] += len(rows)
+        log[side][0].append(rows)
+        log[side][1].append(np.asarray(answers))
+    return {side: tuple(np.concatenate(x) for x in pair) for side, pair in log.items()}
+
+
+def test_answers_are_consistent_with_one_matrix():
+    """u^T (W v) = (W^T u)^T v for every pair, and linear dependences are respected."""
+    n_out, n_in = 6, 5
+    v = RNG.normal(size=(7, n_in))
+    v[2] = v[0] - 2 * v[1]  # in the span of earlier queries
+    v[6] = v[3]  # a repeat
+    u = RNG.normal(size=(8, n_out))
+    u[5] = 3 * u[0]
+    w = lazy_matrix.empty(n_out, n_in, right=7, left=8)
+    log = _queries(w, [("right", v[:3]), ("left", u[:4]), ("right", v[3:]),
+                       ("left", u[4:])])
+    (qv, wv), (qu, wtu) = log["right"], log["left"]
+    np.testing.assert_allclose(qu @ wv.T, wtu @ qv.T, atol=1e-12)
+    np.testing.assert_allclose(wv[2], wv[0] - 2 * wv[1], atol=1e-12)
+    np.testing.assert_allclose(wv[6], wv[3], atol=1e-12)
+    np.testing.assert_allclose(wtu[5], 3 * wtu[0], atol=1e-12)
+
+
+def test_answers_have_the_law_of_a_gaussian_matrix():
+    """Cov[(W v)_i, (W v')_j] = d_ij v.v', Cov[(W v)_i, (W^T u)_k] = u_i v_k,
+    Cov[(W^T u)_k, (W^T u')_l] = d_kl u.u', all means 0: 20 000 draws, 4 standard errors."""
+    n_out, n_in, draws = 3, 4, 20_000
+    v = RNG.normal(size=(2, n_in))
+    u = RNG.normal(size=(2, n_out))
+
+    def sample(key):
+        k = jax.random.split(key, 3)
+        w = lazy_matrix.empty(n_out, n_in, right=2, left=2)
+        w, a = lazy_matrix.right(w, v[:1], jax.random.normal(k[0], (1, n_out)), 0)
+        w, b = lazy_matrix.left(w, u, jax.random.normal(k[1], (2, n_in)), 0)
+        w, c = lazy_matrix.right(w, v[1:], jax.random.normal(k[2], (1, n_out)), 1)
+        return jnp.concatenate([a.ravel(), c.ravel(), b.ravel()])
+
+    x = np.asarray(jax.vmap(sample)(jax.random.split(jax.random.key(1), draws)))
+    # exact covariance of (W v1, W v2, W^T u1, W^T u2) for iid N(0, 1) W
+    cov = np.zeros((x.shape[1],) * 2)
+    blocks = [("r", v[0]), ("r", v[1]), ("l", u[0]), ("l", u[1])]
+    sizes = [n_out, n_out, n_in, n_in]
+    offsets = np.cumsum([0] + sizes)
+    for a, (sa, qa) in enumerate(blocks):
+        for b, (sb, qb) in enumerate(blocks):
+            block = np.eye(sizes[a]) * (qa @ qb) if sa == sb else np.outer(qb, qa)
+            cov[offsets[a]:offsets[a + 1], offsets[b]:offsets[b + 1]] = block
+    products = x[:, :, None] * x[:, None, :]
+    stderr = products.std(axis=0) / np.sqrt(draws)
+    assert np.all(np.abs(products.mean(axis=0) - cov) <= 4 * stderr + 1e-12)
+    assert np.all(np.abs(x.mean(axis=0)) <= 4 * x.std(axis=0) / np.sqrt(draws))
+
+
+def test_too_many_queries_is_a_clear_error():
+    w = lazy_matrix.empty(3, 3, right=1, left=1)
+    with pytest.raises(ValueError, match="reserve more"):
+        lazy_matrix.right(w, np.ones((2, 3)), np.ones((2, 3)), 0)
+
+
+class _DenseWeights:
+    """The hidden matrices of sampled parameters, queried like the lazy ones."""
+
+    def __init__(self, params):
+        self.params = params
+
+    def right(self, layer, vs):
+        return vs @ self.params[f"W{layer}"].T
+
+    def left(self, layer, us):
+        return us @ self.params[f"W{layer}"]
+
+
+def _reference(spec, net, params, xs, order):
+    """Autodiff of Network.scalar: stars of f, grad . grad and nested jvps along grads."""
+    out = 1.0
+    for star in lazy.plan([spec], order).products[0]:
+        def f(theta, row):
+            return net.scalar(theta, xs[row])
+
+        grads = [jax.grad(f)(params, r) for r in star.leaves]
+        if len(grads) == 1:
+            centre = jax.grad(f)(params, star.centre)
+            value = sum(jnp.vdot(a, b) for a, b in zip(jax.tree.leaves(grads[0]),
+                                                        jax.tree.leaves(centre),
+                                                        strict=True))
+        else:
+            fn = functools.partial(f, row=star.centre)
+            for g in grads:
+                fn = functools.partial(lambda fn, g, t: jax.jvp(fn, (t,), (g,))[1], fn, g)
+            value = fn(params)
+        out = out * value
+    return out
+
+
+NETS = [
+    Network(input_dim=3, width=(5, 7, 4), depth=3, activation="tanh", bias=True,
+            input_scaling=True),
+    Network(input_dim=3, width=6, depth=3, activation="relu"),
+    Network(input_dim=3, width=6, depth=3, activation="linear", bias=True),
+    Network(input_dim=3, width=5, depth=2, activation="gelu", outputs=2),
+    Network(input_dim=3, width=5, depth=1, activation="erf"),
+]
+SPECS = ROWS + ("var:f1_a f2_a", "f2_a f1_a", "f3_b f1_ab f2_a", "f1_a f1_a",
+                "f2_abc f1_a f1_b f1_c", "f2 f5")
+
+
+@pytest.mark.parametrize("net", NETS, ids=lambda n: f"{n.activation}-d{n.depth}")
+def test_propagation_equals_autodiff(net):
+    """With the dense matrices plugged in, every integrand equals autodiff of f."""
+    cs = [parse(s) for s in SPECS]
+    order = sorted({k for c in cs for k in c.inputs})
+    xs = jnp.asarray(RNG.normal(size=(len(order), net.input_dim)))
+    params = net.sample(jax.random.key(3))
+    got = lazy.integrands(lazy.plan(cs, order), net, params, _DenseWeights(params), xs)
+    want = [_reference(c, net, params, xs, order) for c in cs]
+    np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+
+
+def _dense_samples(net, xs, inits, seed):
+    """Table 1 integrands of fully sampled networks (the checked propagation above)."""
+    the_plan = lazy.plan(ROWS, range(1, 7))
+
+    def one(key):
+        params = net.sample(key)
+        return lazy.integrands(the_plan, net, params, _DenseWeights(params), xs)
+
+    return np.asarray(jax.jit(jax.vmap(one))(jax.random.split(jax.random.key(seed), inits)))
+
+
+def _mean(x):
+    return x.mean(), x.std() / np.sqrt(x.size)
+
+
+def _variance(x):
+    return x.var(), _mean((x - x.mean()) ** 2)[1]
+
+
+@pytest.mark.parametrize("activation", ["linear", "tanh"])
+def test_lazy_matches_dense_in_distribution(activation):
+    """n = 8, 3000 initializations each: means and variances within 4 standard errors,
+    two-sample KS p > 1e-3 for all six Table 1 rows (linear exercises repeated spans)."""
+    net = Network(input_dim=4, width=8, depth=3, activation=activation)
+    xs = RNG.uniform(size=(6, 4))
+    inits = 3000
+    lazy_x = lazy.lazy_samples(ROWS, net, xs, inits, jax.random.key(7), progress=False)
+    dense_x = _dense_samples(net, jnp.asarray(xs), inits, seed=8)
+    for i in range(len(ROWS)):
+        for statistic in (_mean, _variance):
+            (a, sa), (b, sb) = statistic(lazy_x[:, i]), statistic(dense_x[:, i])
+            assert abs(a - b) <= 4 * np.hypot(sa, sb), (ROWS[i], statistic, a, b)
+        assert stats.ks_2samp(lazy_x[:, i], dense_x[:, i]).pvalue > 1e-3, ROWS[i]
+
+
+def test_samples_do_not_depend_on_chunking():
+    net = Network(input_dim=4, width=6, depth=2, activation="tanh")
+    xs = RNG.uniform(size=(4, 4))
+    cs = ROWS[:4]
+    whole = lazy.lazy_samples(cs, net, xs, 10, jax.random.key(0), chunk=10, progress=False)
+    parts = lazy.lazy_samples(cs, net, xs, 10, jax.random.key(0), chunk=3, progress=False)
+    assert whole.shape == (10, 4)
+    np.testing.assert_allclose(whole, parts, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("spec", ["f1_ab f2_ab", "f1_aa", "f1_a f2_ab f3_bc f4_c"])
+def test_unsupported_correlators_are_reported(spec):
+    net = Network(input_dim=2, width=4, depth=2)
+    assert not lazy.lazy_supported(spec, net)
+    assert "not a star" in lazy.unsupported_reason(spec, net)
+    with pytest.raises(ValueError, match="dense backend"):
+        lazy.lazy_samples(spec, net, np.ones((len(parse(spec).inputs), 2)), 4,
+                          jax.random.key(0))
+
+
+def test_support_and_auto_choice():
+    small, wide = (Network(input_dim=4, width=w, depth=3) for w in (8, 4096))
+    rows = list(ROWS) + [NAMED[f"table3.row{i}"] for i in range(1, 7)]
+    assert lazy.lazy_supported(rows, wide)
+    assert lazy.prefer_lazy(rows, wide) and not lazy.prefer_lazy(rows, small)
+    sign = Network(input_dim=4, width=4096, depth=3, init="sign")
+    assert "Gaussian" in lazy.unsupported_reason(ROWS, sign)
+    assert not lazy.prefer_lazy(ROWS, sign)
+
+
+def test_bad_inputs_are_clear_errors():
+    net = Network(input_dim=4, width=4, depth=2)
+    with pytest.raises(ValueError, match=r"shape \(2, 4\)"):
+        lazy.lazy_samples("f1 f2", net, np.ones((3, 4)), 4, jax.random.key(0))
+    with pytest.raises(ValueError, match="inits"):
+        lazy.lazy_samples("f1 f2", net, np.ones((2, 4)), 0, jax.random.key(0))

@@ -1,0 +1,426 @@
+"""Correlator integrands of Gaussian MLPs without the n x n weight matrices (Def. 1, eq. 2).
+
+A correlator whose contraction graph is *star-shaped* (every piece a lone f, or a centre
+tensor D^k f(x_c) contracted with first-derivative leaves grad f(x_i): every row of
+Tables 1 and 3) only ever applies each hidden weight matrix W_l to a handful of vectors:
+
+- forward:   z_{l+1} = n_l^{-1/2} W_l s(z_l) + b_l, for every input;
+- backward:  delta_l = s'(z_l) * n_l^{-1/2} W_l^T delta_{l+1}, for every leaf, giving
+  the gradient in factored form, dW_l = n_l^{-1/2} delta_{l+1} s(z_l)^T (an outer
+  product), dU = c delta_1 x^T, db_l = delta_{l+1}, dV = n_d^{-1/2} s(z_d);
+- Taylor:    D^k f(x_c)[g_1..g_k] by pushing truncated multivariate Taylor (hyper-dual)
+  numbers z = sum_S eps_S z[S] (eps_i^2 = 0) through the network with every parameter
+  moved to theta + sum_i eps_i g_i. The rank-one gradients make dW_i h = n^{-1/2}
+  delta_i (h_i . h) free, and s acts by Faa di Bruno over set partitions:
+  s(z)[S] = sum_{partitions P of S} s^{(|P|)}(z[0]) prod_{B in P} z[B].
+
+Each W_l is a ``lazy_matrix.LazyGaussian``: those products are sampled exactly in
+distribution conditioned on all earlier ones, in O(n k) per query, so one initialization
+costs O(n k^2) time and O(n k) memory instead of O(n^2). U, b and V are drawn densely. A
+leaf paired with one more first-derivative factor is the gradient inner product
+g_i . g_j, summed layer by layer from the factors.
+
+The integrand samples have the law of the dense estimator's (``estimate``); the
+initializations are different random draws. Other correlators (cycles, traces, a leaf
+with two letters) and ``init="sign"`` are not supported: ``unsupported_reason`` says why.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.typing import ArrayLike
+
+from .. import sharding
+from ..nets import Network, Params, activation
+from . import lazy_matrix
+from .notation import Correlator, parse
+
+#: The width from which the lazy backend beats the dense one on Table 1 (tanh, depth 3,
+#: all six rows on shared initializations); ``benchmarks/lazy.py`` measures it.
+CROSSOVER_WIDTH = 64
+MEMORY_BUDGET_BYTES = 1 << 29
+
+
+@dataclasses.dataclass(frozen=True)
+class Star:
+    """One connected piece of a star-shaped contraction graph, by rows of ``xs``.
+
+    Attributes:
+      centre: the centre tensor's input row.
+      leaves: the input rows of its first-derivative leaves, one per letter of the
+        centre. Its value is f(x_c) with no leaves, g_leaf . g_c with one, and
+        D^k f(x_c)[g_1, ..., g_k] with k >= 2 (g_i = grad f(x_i)).
+    """
+
+    centre: int
+    leaves: tuple[int, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    """Everything one initialization computes for several correlators (hashable).
+
+    Attributes:
+      rows: the number of inputs (rows of ``xs``).
+      products: per correlator, the stars whose values multiply to its integrand.
+    """
+
+    rows: int
+    products: tuple[tuple[Star, ...], ...]
+
+    @property
+    def gradients(self) -> tuple[int, ...]:
+        """The rows whose gradients are needed (leaves and one-leaf centres), sorted."""
+        need = {r for p in self.products for s in p if s.leaves
+                for r in s.leaves + ((s.centre,) if len(s.leaves) == 1 else ())}
+        return tuple(sorted(need))
+
+    @property
+    def taylor(self) -> tuple[Star, ...]:
+        """The distinct stars with k >= 2 leaves (directional derivatives), in order."""
+        return tuple(dict.fromkeys(s for p in self.products for s in p
+                                   if len(s.leaves) >= 2))
+
+    @property
+    def queries(self) -> tuple[int, int]:
+        """(right, left) queries per hidden weight matrix."""
+        return (self.rows + sum(2 ** len(s.leaves) - 1 for s in self.taylor),
+                len(self.gradients))
+
+
+def _stars(c: Correlator, order: Sequence[int]) -> tuple[Star, ...] | str:
+    """The star decomposition of ``c`` (rows by ``order``), or why there is none."""
+    parent = list(range(c.m))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            i = parent[i]
+        return i
+
+    for letter, (i, j) in c.contractions:
+        if i == j:
+            return f"the trace on letter {letter!r} is not a star"
+        parent[find(i)] = find(j)
+    pieces: dict[int, list[int]] = {}
+    for i in range(c.m):
+        pieces.setdefault(find(i), []).append(i)
+    partner = {(letter, i): j for letter, (a, b) in c.contractions
+               for i, j in ((a, b), (b, a))}
+    row = [list(order).index(f.input) for f in c.factors]
+    stars = []
+    for members in pieces.values():
+        degree = {i: len(c.factors[i].indices) for i in members}
+        centre = max(members, key=lambda i: (degree[i], -i))
+        others = [i for i in members if i != centre]
+        if degree[centre] != len(others) or any(degree[i] != 1 for i in others):
+            text = " ".join(c.factors[i].text for i in members)
+            return (f"{text!r} is not a star (a centre joined to first-derivative leaves "
+                    "by one letter each)")
+        leaves = tuple(row[partner[(letter, centre)]] for letter in c.factors[centre].indices)
+        stars.append(Star(row[centre], leaves))
+    return tuple(stars)
+
+
+def unsupported_reason(cs: Correlator | str | Sequence[Correlator | str], net: Network
+                       ) -> str | None:
+    """Why the lazy backend cannot sample ``cs`` on ``net`` (None when it can)."""
+    if net.init != "gaussian":
+        return f"init={net.init!r}: lazy matrices need iid Gaussian weights"
+    for c in _as_list(cs):
+        found = _stars(c, c.inputs)
+        if isinstance(found, str):
+            return f"{c.text!r}: {found}"
+    return None
+
+
+def lazy_supported(cs: Correlator | str | Sequence[Correlator | str], net: Network) -> bool:
+    """True when every correlator is star-shaped and the weights Gaussian."""
+    return unsupported_reason(cs, net) is None
+
+
+def prefer_lazy(cs: Correlator | str | Sequence[Correlator | str], net: Network) -> bool:
+    """The ``backend="auto"`` rule: lazy when supported and n >= ``CROSSOVER_WIDTH``."""
+    return lazy_supported(cs, net) and min(net.widths) >= CROSSOVER_WIDTH
+
+
+def _as_list(cs: Correlator | str | Sequence[Correlator | str]) -> list[Correlator]:
+    cs = [cs] if isinstance(cs, (str, Correlator)) else list(cs)
+    if not cs:
+        raise ValueError("give at least one correlator.")
+    return [parse(c) if isinstance(c, str) else c for c in cs]
+
+
+def plan(cs: Correlator | str | Sequence[Correlator | str], order: Sequence[int]) -> Plan:
+    """The stars of every correlator, with inputs ``x_K`` at row ``order.index(K)``."""
+    cs = _as_list(cs)
+    missing = sorted({k for c in cs for k in c.inputs} - set(order))
+    if missing:
+        raise ValueError(f"no input row for labels {missing}; give one per label.")
+    products = []
+    for c in cs:
+        found = _stars(c, order)
+        if isinstance(found, str):
+            raise ValueError(f"the lazy backend cannot sample {c.text!r}: {found}; "
+                             "use the dense backend.")
+        products.append(found)
+    return Plan(len(order), tuple(products))
+
+
+class Weights(Protocol):
+    """The hidden weight matrices W_1..W_{d-1}, answering products row by row."""
+
+    def right(self, layer: int, vs: jax.Array) -> jax.Array:
+        """W_layer v for each row v of ``vs``."""
+
+    def left(self, layer: int, us: jax.Array) -> jax.Array:
+        """W_layer^T u for each row u of ``us``."""
+
+
+class LazyWeights:
+    """``Weights`` as lazy Gaussian matrices; queries update the state as they trace.
+
+    ``noise[f"right{l}"]`` (right, n_{l+1}) and ``noise[f"left{l}"]`` (left, n_l) are
+    the fresh N(0, 1) draws of W_l's right and left queries.
+    """
+
+    def __init__(self, net: Network, noise: dict[str, jax.Array]) -> None:
+        n = net.widths
+        layers = range(1, net.depth)
+        self._state = [lazy_matrix.empty(n[l], n[l - 1], noise[f"right{l}"].shape[0],
+                                         noise[f"left{l}"].shape[0], noise["U"].dtype)
+                       for l in layers]
+        self._noise = [(noise[f"right{l}"], noise[f"left{l}"]) for l in layers]
+        self._used = [[0, 0] for _ in self._state]
+
+    def _ask(self, layer: int, side: int, rows: jax.Array) -> jax.Array:
+        ask = (lazy_matrix.right, lazy_matrix.left)[side]
+        start = self._used[layer - 1][side]
+        noise = self._noise[layer - 1][side][start:start + rows.shape[0]]
+        self._state[layer - 1], answers = ask(self._state[layer - 1], rows, noise, start)
+        self._used[layer - 1][side] += rows.shape[0]
+        return answers
+
+    def right(self, layer: int, vs: jax.Array) -> jax.Array:
+        return self._ask(layer, 0, vs)
+
+    def left(self, layer: int, us: jax.Array) -> jax.Array:
+        return self._ask(layer, 1, us)
+
+
+def _derivatives(name: str, order: int) -> list[Callable[[jax.Array], jax.Array]]:
+    """s, s', ..., s^{(order)} of an elementwise activation, by nested ``jvp``."""
+    fns = [activation(name)]
+    for _ in range(order):
+        fns.append(functools.partial(_elementwise_derivative, fns[-1]))
+    return fns
+
+
+def _elementwise_derivative(fn: Callable, z: jax.Array) -> jax.Array:
+    return jax.jvp(fn, (z,), (jnp.ones_like(z),))[1]
+
+
+@functools.cache
+def _partitions(mask: int) -> tuple[tuple[int, ...], ...]:
+    """The set partitions of the bits of ``mask``, each a tuple of block masks."""
+    if mask == 0:
+        return ((),)
+    low = mask & -mask
+    rest = mask ^ low
+    out = []
+    sub = rest
+    while True:
+        block = low | sub
+        out.extend((block,) + p for p in _partitions(mask ^ block))
+        if sub == 0:
+            break
+        sub = (sub - 1) & rest
+    return tuple(out)
+
+
+def _compose(ds: list[jax.Array], z: list[jax.Array], mask: int) -> jax.Array:
+    """Faa di Bruno: s(z)[mask] from s^{(m)}(z[0]) = ds[m] and the components z."""
+    return sum(ds[len(p)] * math.prod((z[b] for b in p), start=1.0)
+               for p in _partitions(mask))
+
+
+def integrands(plan: Plan, net: Network, params: Params, weights: Weights,
+               xs: jax.Array) -> jax.Array:
+    """The integrand of every correlator of ``plan`` for one initialization.
+
+    ``params`` holds U, V (only column 0 is used) and the biases; the hidden matrices are
+    reached only through ``weights``. Returns shape (len(plan.products),).
+    """
+    n, d = net.widths, net.depth
+    scale = net.input_dim ** -0.5 if net.input_scaling else 1.0
+    top = max((len(s.leaves) for s in plan.taylor), default=1)
+    s = _derivatives(net.activation, top)
+    v = params["V"][:, 0]
+    bias = [params[f"b{l}"][None, :] if net.bias else 0.0 for l in range(1, d)]
+
+    zs = [scale * xs @ params["U"].T]  # zs[l]: (rows, n_l) pre-activations of layer l
+    for l in range(1, d):
+        zs.append(weights.right(l, s[0](zs[-1])) * n[l - 1] ** -0.5 + bias[l - 1])
+    hs = [s[0](z) for z in zs]
+    f = hs[-1] @ v * n[-1] ** -0.5
+
+    grads = plan.gradients
+    idx = jnp.asarray(grads, dtype=int)
+    deltas = [jnp.zeros((0, w)) for w in n]  # deltas[l]: df/dz of layer l, per leaf
+    if grads:
+        deltas[-1] = n[-1] ** -0.5 * v[None, :] * s[1](zs[-1][idx])
+        for l in range(d - 1, 0, -1):
+            back = weights.left(l, deltas[l]) * n[l - 1] ** -0.5
+            deltas[l - 1] = s[1](zs[l - 1][idx]) * back
+        gram = scale ** 2 * (deltas[0] @ deltas[0].T) * (xs[idx] @ xs[idx].T)
+        for l in range(1, d):
+            hl = hs[l - 1][idx]
+            gram += (deltas[l] @ deltas[l].T) * (hl @ hl.T / n[l - 1] + float(net.bias))
+        gram += hs[-1][idx] @ hs[-1][idx].T / n[-1]
+
+    taylor = _directional(plan.taylor, grads, net, weights, xs, zs, hs, deltas, s, v,
+                          scale)
+    values = []
+    for product in plan.products:
+        value = jnp.ones((), xs.dtype)
+        for star in product:
+            if not star.leaves:
+                value = value * f[star.centre]
+            elif len(star.leaves) == 1:
+                value = value * gram[grads.index(star.leaves[0]), grads.index(star.centre)]
+            else:
+                value = value * taylor[star]
+        values.append(value)
+    return jnp.stack(values)
+
+
+def _directional(stars: tuple[Star, ...], grads: tuple[int, ...], net: Network,
+                 weights: Weights, xs: jax.Array, zs: list, hs: list, deltas: list,
+                 s: list, v: jax.Array, scale: float) -> dict[Star, jax.Array]:
+    """D^k f(x_c)[g_1..g_k] for each star: hyper-dual components z[S], S a bit mask of
+    directions, pushed layer by layer (every W_l product of a layer in one block)."""
+    if not stars:
+        return {}
+    n, d = net.widths, net.depth
+    leaf = {star: [grads.index(r) for r in star.leaves] for star in stars}
+    comps = {}
+    for star in stars:  # layer 1: z_1[{j}] = c^2 delta_1^{(j)} (x_j . x_c)
+        z = [zs[0][star.centre]] + [jnp.zeros_like(zs[0][0])] * (2 ** len(star.leaves) - 1)
+        for j, g in enumerate(leaf[star]):
+            z[1 << j] = scale ** 2 * deltas[0][g] * (xs[star.leaves[j]] @ xs[star.centre])
+        comps[star] = z
+    for l in range(1, d + 1):
+        hcomp = {}
+        for star, z in comps.items():
+            ds = [fn(z[0]) for fn in s[:len(star.leaves) + 1]]
+            hcomp[star] = [hs[l - 1][star.centre]] + [_compose(ds, z, m)
+                                                      for m in range(1, len(z))]
+        if l == d:
+            break
+        block = jnp.stack([h for star in stars for h in hcomp[star][1:]])
+        answers = iter(weights.right(l, block) * n[l - 1] ** -0.5)
+        for star in stars:
+            h, z = hcomp[star], [zs[l][star.centre]]
+            for m in range(1, len(h)):
+                zm = next(answers)
+                for j, g in enumerate(leaf[star]):
+                    if m >> j & 1:
+                        hj = hs[l - 1][star.leaves[j]]
+                        zm = zm + deltas[l][g] * ((hj @ h[m ^ (1 << j)]) / n[l - 1]
+                                                  + float(net.bias and m == 1 << j))
+                z.append(zm)
+            comps[star] = z
+    out = {}
+    for star, h in hcomp.items():
+        full = len(h) - 1
+        value = v @ h[full]
+        for j in range(len(star.leaves)):
+            value = value + hs[-1][star.leaves[j]] @ h[full ^ (1 << j)] * n[-1] ** -0.5
+        out[star] = value * n[-1] ** -0.5
+    return out
+
+
+def _draws(plan: Plan, net: Network) -> dict[str, tuple[int, ...]]:
+    """The shape of every N(0, 1) draw of one initialization: U, V (column 0), the
+    biases, and the fresh noise of each lazy matrix."""
+    n = net.widths
+    right, left = plan.queries
+    shapes: dict[str, tuple[int, ...]] = {"U": (n[0], net.input_dim), "V": (n[-1], 1)}
+    for l in range(1, net.depth):
+        shapes |= {f"right{l}": (right, n[l]), f"left{l}": (left, n[l - 1])}
+        if net.bias:
+            shapes[f"b{l}"] = (n[l],)
+    return shapes
+
+
+def _one(plan: Plan, net: Network, key: jax.Array, xs: jax.Array) -> jax.Array:
+    """One initialization: every draw sliced from one ``normal`` call (one threefry to
+    compile instead of one per array)."""
+    shapes = _draws(plan, net)
+    sizes = [math.prod(shape) for shape in shapes.values()]
+    flat = jax.random.normal(key, (sum(sizes),), xs.dtype)
+    parts = jnp.split(flat, np.cumsum(sizes)[:-1])
+    draws = {name: part.reshape(shape)
+             for (name, shape), part in zip(shapes.items(), parts, strict=True)}
+    return integrands(plan, net, draws, LazyWeights(net, draws), xs)
+
+
+@functools.lru_cache(maxsize=32)
+def _compiled(plan: Plan, net: Network) -> Callable[..., jax.Array]:
+    return sharding.batched(functools.partial(_one, plan, net))
+
+
+def chunk_size(plan: Plan, net: Network) -> int:
+    """Initializations per call so the lazy bases (and scan copies) fit the budget."""
+    right, left = plan.queries
+    columns = 3 * (right + left) + 8 * plan.rows * 2 ** max(
+        (len(s.leaves) for s in plan.taylor), default=0)
+    per_init = 8 * columns * sum(net.widths) * 2
+    return int(min(64, max(1, MEMORY_BUDGET_BYTES // per_init)))
+
+
+def lazy_samples(cs: Correlator | str | Sequence[Correlator | str], net: Network,
+                 inputs: ArrayLike, inits: int, key: jax.Array, *, chunk: int | None = None,
+                 devices: Sequence[jax.Device] | None = None, progress: bool = True
+                 ) -> np.ndarray:
+    """Integrand samples of several correlators on shared lazy initializations.
+
+    Args:
+      cs: star-shaped correlators (or specs); ``var:`` ones give the same integrand.
+      net: a network with ``init="gaussian"``.
+      inputs: one input per distinct label of all ``cs``, in sorted label order
+        (shape (labels, D)), as for ``estimate.sample_integrands``.
+      inits: the number of initializations; initialization i uses ``split(key, inits)[i]``
+        whatever ``chunk`` and the number of devices.
+      key: a PRNG key.
+      chunk: initializations per compiled call (default: from a memory budget).
+      devices: spread each chunk over these devices (default: all, see ``sharding``).
+
+    Returns:
+      float64 array (inits, len(cs)). Compute in float64 (``jax_enable_x64``): the span
+      test of repeated queries uses a relative tolerance of 1e-10 there (1e-4 in float32).
+    """
+    cs = _as_list(cs)
+    reason = unsupported_reason(cs, net)
+    if reason is not None:
+        raise ValueError(f"the lazy backend cannot sample {reason}; use the dense backend.")
+    if isinstance(inits, bool) or not isinstance(inits, int) or inits < 1:
+        raise ValueError(f"inits must be a positive integer, got {inits!r}.")
+    order = sorted({k for c in cs for k in c.inputs})
+    xs = np.asarray(inputs, dtype=np.float64)
+    if xs.shape != (len(order), net.input_dim) or not np.all(np.isfinite(xs)):
+        raise ValueError(f"need finite inputs of shape ({len(order)}, {net.input_dim}): one "
+                         f"per label {order}, got shape {xs.shape}.")
+    the_plan = plan(cs, order)
+    xs = jnp.asarray(xs, dtype=jnp.result_type(float))
+    return sharding.map_inits(
+        _compiled(the_plan, net), jax.random.split(key, inits), (xs,),
+        chunk=chunk or chunk_size(the_plan, net), devices=devices, progress=progress,
+        desc=f"lazy, n={net.widths[0]}")
