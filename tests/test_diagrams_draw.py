@@ -73,6 +73,11 @@ def test_diagram_panel_steps_and_reports_errors():
     assert panel.controls["index"].max == 5
     panel.controls["index"].value = 3
     assert "diagram 4 of 6" in panel.status.value
+    c = parse(NAMED["table1.row5"])
+    g = leading_diagrams(c, 2, limit=6)[0][3]
+    expected = diagram_figure(g, [f.text for f in c.factors])
+    assert len(panel.figure.data) == len(expected.data)  # the old traces are gone
+    assert panel.figure.layout.title.text == expected.layout.title.text
     panel.controls["spec"].value = "f1 f2 f3"
     assert "vanishes identically" in panel.status.value
     panel.controls["spec"].value = "f1 f2 f3 f4"
