@@ -23,16 +23,19 @@ def _private_cache(tmp_path, monkeypatch):
 
 def test_kernel_drift_falls_like_one_over_width():
     result = te.kernel_drift(TINY, progress=False)
-    assert result.theta.shape == (1, 2, 3, 8, len(te.log_steps(16)))
+    assert result.theta.shape == (1, 2, 3, 8, TINY.components, len(te.log_steps(16)))
     # the recorded component at step 0 is Theta_0 of that initialization
     net = TINY.network("tanh", 32)
     x, _ = te.mnist_pair(TINY.samples_per_class, TINY.seed)
     params = init_many(net, jax.random.fold_in(jax.random.PRNGKey(TINY.seed), 32), TINY.inits)
-    i, j = result.component
+    i, j = result.components[3]
     first = ntk_entry(net, jax.tree.map(lambda a: a[0], params), x[i], x[j])
-    assert result.theta[0, 0, 0, 0, 0] == pytest.approx(float(first), rel=1e-5)
+    assert result.theta[0, 0, 0, 0, 3, 0] == pytest.approx(float(first), rel=1e-5)
+    assert tuple(result.components[0]) == te.component(2 * TINY.samples_per_class, TINY.seed)
+    assert np.all(result.components[:, 0] != result.components[:, 1])
     assert np.all(result.loss[..., -1] < result.loss[..., 0])
     for name in ("tanh/gd", "tanh/sgd"):
+        assert result.drift_single[name] is not None
         fit = result.drift[name]
         assert fit is not None and abs(fit.slope + 1) < 0.25, name
         assert fit.slope_ci[1] < -0.5, name  # excludes Jacot et al.'s n^-1/2

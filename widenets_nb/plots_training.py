@@ -67,13 +67,13 @@ def drift_vs_width(widths, change: dict[str, np.ndarray], fits: dict[str, Fit | 
     return _loglog(themed(fig, title, "width n", "mean |Θ_t - Θ_0|"))
 
 
-def drift_vs_step(steps, widths, theta: np.ndarray,
+def drift_vs_step(steps, widths, drift: np.ndarray,
                   title: str = "Kernel drift during training") -> go.Figure:
-    """Mean |Theta_t - Theta_0| vs step for every width; ``theta``: (W, I, R)."""
+    """Mean |Theta_t - Theta_0| vs step for every width; ``drift``: (W, I, R) per init."""
     fig = go.Figure()
     t = np.asarray(steps)
-    for color, width, runs in zip(COLORS * 4, widths, theta, strict=False):
-        change = np.abs(runs - runs[:, :1])[:, t > 0]
+    for color, width, runs in zip(COLORS * 4, widths, drift, strict=False):
+        change = np.asarray(runs)[:, t > 0]
         se = change.std(0, ddof=1) / np.sqrt(len(change))
         fig.add_trace(go.Scatter(
             x=t[t > 0], y=change.mean(0), error_y=dict(type="data", array=se),
