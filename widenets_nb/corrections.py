@@ -118,7 +118,7 @@ def kernel_correction(tower: Tower) -> KernelCorrection:
     + e^{-t(l_i + l_j)}/(l_j (l_i + l_j))."""
     lam, vecs, c = _spectrum(tower)
     p3 = np.einsum("xac,ci,i->xai", tower.o3, vecs, c)
-    p4 = np.einsum("xacd,ci,dj,i,j->xaij", tower.o4, vecs, vecs, c, c)
+    p4 = np.einsum("xacd,ci,dj,i,j->xaij", tower.o4, vecs, vecs, c, c, optimize=True)
     li, lj = lam[:, None], lam[None, :]
     late = -p3 @ (1 / lam) + np.einsum("xaij,ij->xa", p4, 1 / (li * (li + lj)))
     single = p3 / lam - np.einsum("xaij,ij->xai", p4, 1 / (li * lj))
@@ -191,9 +191,12 @@ def late_time(tower: Tower, times: ArrayLike) -> np.ndarray:
 
 @functools.partial(jax.jit, static_argnames=("corrected",))
 def _iterate(state, consts, bounds, eta, corrected):
-    """GD recursion (eq. 106-122) over recording intervals (``bounds``: (R, 2) step ranges)."""
-    y, k3, d2theta, o4, do11 = consts
-    n = y.shape[0]
+    """GD recursion (eq. 106-122) over recording intervals (``bounds``: (R, 2) step ranges).
+
+    The four constant tensors K, d2Theta, O_4, dO_{1,1} are stacked into one (4 M N^2, N)
+    matrix: a step is bound by reading it once (one matrix-vector product)."""
+    y, stacked = consts
+    m, n = state[1].shape
 
     def step(_, s):
         f, theta, o3, o11 = s
@@ -201,11 +204,11 @@ def _iterate(state, consts, bounds, eta, corrected):
         f_next = f - eta * theta @ df
         if not corrected:
             return f_next, theta, o3, o11
-        f_next = (f_next + eta**2 / 2 * jnp.einsum("xab,a,b->x", o11, df, df)
-                  - eta**3 / 6 * jnp.einsum("xabc,a,b,c->x", k3, df, df, df))
-        theta_next = theta - eta * o3 @ df + eta**2 / 2 * jnp.einsum("xyab,a,b->xy",
-                                                                     d2theta, df, df)
-        return f_next, theta_next, o3 - eta * o4 @ df, o11 - eta * do11 @ df
+        k3, d2, o4, do11 = jnp.split((stacked @ df).reshape(4 * m * n, n), 4)
+        k3_df = k3 @ df
+        f_next = f_next + (eta**2 / 2 * (o11 @ df) - eta**3 / 6 * k3_df).reshape(m, n) @ df
+        theta_next = theta - eta * (o3 @ df).reshape(m, n) + eta**2 / 2 * (d2 @ df).reshape(m, n)
+        return f_next, theta_next, o3 - eta * o4, o11 - eta * do11
 
     def interval(s, bound):
         s = jax.lax.fori_loop(bound[0], bound[1], step, s)
@@ -236,9 +239,12 @@ def discrete(tower: Tower, learning_rate: float, steps: ArrayLike,
     if record.size == 0 or record[0] < 0 or np.any(np.diff(record) <= 0):
         raise ValueError("steps must be increasing non-negative integers.")
     bounds = np.stack([np.concatenate([[0], record[:-1]]), record], axis=1)
-    state = tuple(jnp.asarray(a) for a in (tower.f0, tower.theta, tower.o3, tower.o11))
-    consts = tuple(jnp.asarray(a) for a in (tower.y, tower.k3, tower.d2theta, tower.o4,
-                                            tower.do11))
+    m, n = tower.theta.shape
+    state = (jnp.asarray(tower.f0), jnp.asarray(tower.theta),
+             jnp.asarray(tower.o3.reshape(m * n, n)), jnp.asarray(tower.o11.reshape(m * n, n)))
+    stacked = np.concatenate([a.reshape(-1, n) for a in (tower.k3, tower.d2theta, tower.o4,
+                                                         tower.do11)])
+    consts = (jnp.asarray(tower.y), jnp.asarray(stacked))
     f, theta = jax.device_get(_iterate(state, consts, jnp.asarray(bounds), learning_rate,
                                        order == "corrected"))
     if not (np.all(np.isfinite(f)) and np.all(np.isfinite(theta))):
