@@ -51,9 +51,12 @@ class Panel(W.VBox):
         except (ValueError, FloatingPointError) as err:
             self.status.value = f"<span style='color:#b00'>{html.escape(str(err))}</span>"
             return
+        # Add the new traces before dropping the old ones: clearing first would leave the
+        # front end an empty figure until the new traces arrive.
+        old = len(self.figure.data)
         with self.figure.batch_update():
-            self.figure.data = ()
             self.figure.add_traces(list(fig.data))
+            self.figure.data = self.figure.data[old:]
             self.figure.layout = fig.layout
         self.status.value = message
 

@@ -15,28 +15,6 @@ from .feynman import Diagram, leading_diagrams
 MAX_LISTED = 400
 
 
-class DiagramPanel(Panel):
-    """A ``Panel`` whose redraw adds the new traces before dropping the old ones.
-
-    A diagram figure holds dozens of traces; removing them all first leaves the front end
-    an empty figure until the new ones arrive.
-    """
-
-    def refresh(self) -> None:
-        self.status.value = "<i>computing...</i>"
-        try:
-            fig, message = self.compute(**self.values())
-        except (ValueError, FloatingPointError) as err:
-            self.status.value = f"<span style='color:#b00'>{html.escape(str(err))}</span>"
-            return
-        old = len(self.figure.data)
-        with self.figure.batch_update():
-            self.figure.add_traces(list(fig.data))
-            self.figure.data = self.figure.data[old:]
-            self.figure.layout = fig.layout
-        self.status.value = message
-
-
 @functools.lru_cache(maxsize=32)
 def _listed(spec: str, depth: int, bias: bool) -> tuple[tuple[Diagram, ...], bool]:
     diagrams, is_sorted = leading_diagrams(spec, depth, bias, limit=MAX_LISTED)
@@ -56,7 +34,7 @@ def polynomial_text(coefficients: dict[int, object], digits: int = 5) -> str:
 
 
 def diagram_panel(spec: str = "table1.row5", depth: int = 3, bias: bool = False
-                  ) -> DiagramPanel:
+                  ) -> Panel:
     """Feynman and double-line diagram of the i-th diagram of a correlator (Figs. 2-7)."""
 
     def compute(spec: str, depth: int, bias: bool, index: int):
@@ -107,4 +85,4 @@ def diagram_panel(spec: str = "table1.row5", depth: int = 3, bias: bool = False
                "is a Kronecker delta and every colour one index loop, a factor n. The title "
                "gives the power of n, s = loops - dm/2 = chi - m/2, and the surface the "
                "diagram triangulates.")
-    return DiagramPanel(controls, compute, caption)
+    return Panel(controls, compute, caption)
