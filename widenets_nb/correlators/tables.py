@@ -63,7 +63,7 @@ def protocol(profile: str | None = None) -> Protocol:
     """The settings for ``profile`` (paper: the paper's exact protocol)."""
     return config.pick({
         "quick": Protocol(widths_from_exponents(3, 5), 100),
-        "standard": Protocol(widths_from_exponents(5, 8), 1000),
+        "standard": Protocol(widths_from_exponents(6, 9), 1000),
         "paper": Protocol(widths_from_exponents(7, 13), 1000),
     }, profile)
 
