@@ -1,14 +1,12 @@
 """Lazy Gaussian matrices and the lazy correlator backend, against dense references."""
 
-import functools
-
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 from scipy import stats
 
-from widenets_nb.correlators import NAMED, lazy, lazy_matrix, parse
+from widenets_nb.correlators import NAMED, estimate, lazy, lazy_matrix, parse
 from widenets_nb.nets import Network
 
 ROWS = tuple(NAMED[f"table1.row{i}"] for i in range(1, 7))
@@ -98,28 +96,6 @@ class _DenseWeights:
         return us @ self.params[f"W{layer}"]
 
 
-def _reference(spec, net, params, xs, order):
-    """Autodiff of Network.scalar: stars of f, grad . grad and nested jvps along grads."""
-    out = 1.0
-    for star in lazy.plan([spec], order).products[0]:
-        def f(theta, row):
-            return net.scalar(theta, xs[row])
-
-        grads = [jax.grad(f)(params, r) for r in star.leaves]
-        if len(grads) == 1:
-            centre = jax.grad(f)(params, star.centre)
-            value = sum(jnp.vdot(a, b) for a, b in zip(jax.tree.leaves(grads[0]),
-                                                        jax.tree.leaves(centre),
-                                                        strict=True))
-        else:
-            fn = functools.partial(f, row=star.centre)
-            for g in grads:
-                fn = functools.partial(lambda fn, g, t: jax.jvp(fn, (t,), (g,))[1], fn, g)
-            value = fn(params)
-        out = out * value
-    return out
-
-
 NETS = [
     Network(input_dim=3, width=(5, 7, 4), depth=3, activation="tanh", bias=True,
             input_scaling=True),
@@ -134,25 +110,17 @@ SPECS = ROWS + ("var:f1_a f2_a", "f2_a f1_a", "f3_b f1_ab f2_a", "f1_a f1_a",
 
 @pytest.mark.parametrize("net", NETS, ids=lambda n: f"{n.activation}-d{n.depth}")
 def test_propagation_equals_autodiff(net):
-    """With the dense matrices plugged in, every integrand equals autodiff of f."""
+    """With the dense matrices plugged in, every integrand equals the estimator's (exact
+    gradients and jvps of Network.scalar)."""
     cs = [parse(s) for s in SPECS]
-    order = sorted({k for c in cs for k in c.inputs})
+    order = estimate.labels(cs)
     xs = jnp.asarray(RNG.normal(size=(len(order), net.input_dim)))
     params = net.sample(jax.random.key(3))
     got = lazy.integrands(lazy.plan(cs, order), net, params, _DenseWeights(params), xs)
-    want = [_reference(c, net, params, xs, order) for c in cs]
+    rows = [tuple(order.index(f.input) for f in c.factors) for c in cs]
+    want = [estimate.integrand(c, net, "forest", rows=r)(params, xs, None)
+            for c, r in zip(cs, rows, strict=True)]
     np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
-
-
-def _dense_samples(net, xs, inits, seed):
-    """Table 1 integrands of fully sampled networks (the checked propagation above)."""
-    the_plan = lazy.plan(ROWS, range(1, 7))
-
-    def one(key):
-        params = net.sample(key)
-        return lazy.integrands(the_plan, net, params, _DenseWeights(params), xs)
-
-    return np.asarray(jax.jit(jax.vmap(one))(jax.random.split(jax.random.key(seed), inits)))
 
 
 def _mean(x):
@@ -171,7 +139,7 @@ def test_lazy_matches_dense_in_distribution(activation):
     xs = RNG.uniform(size=(6, 4))
     inits = 3000
     lazy_x = lazy.lazy_samples(ROWS, net, xs, inits, jax.random.key(7), progress=False)
-    dense_x = _dense_samples(net, jnp.asarray(xs), inits, seed=8)
+    dense_x = estimate.sample_integrands(ROWS, net, xs, inits, seed=8, progress=False)
     for i in range(len(ROWS)):
         for statistic in (_mean, _variance):
             (a, sa), (b, sb) = statistic(lazy_x[:, i]), statistic(dense_x[:, i])

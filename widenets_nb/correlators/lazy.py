@@ -43,9 +43,11 @@ from ..nets import Network, Params, activation
 from . import lazy_matrix
 from .notation import Correlator, parse
 
-#: The width from which the lazy backend beats the dense one on Table 1 (tanh, depth 3,
-#: all six rows on shared initializations); ``benchmarks/lazy.py`` measures it.
-CROSSOVER_WIDTH = 64
+#: The width from which the lazy backend beats the dense one: on Table 1 (tanh, depth 3,
+#: all six rows on shared initializations) lazy takes half the CPU time at n = 128 and a
+#: fifth at 256 (``benchmarks/results/lazy.md``); below that both take about a millisecond
+#: and the dense path compiles faster.
+CROSSOVER_WIDTH = 128
 MEMORY_BUDGET_BYTES = 1 << 29
 
 
