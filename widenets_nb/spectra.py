@@ -107,13 +107,15 @@ class TopEigenvalues:
 
 
 @functools.partial(jax.jit, static_argnums=(0, 1, 2))
-def _lanczos(net: Network, which: str, krylov: int, params: Params, x: jax.Array,
-             y: jax.Array, start: jax.Array) -> tuple[jax.Array, jax.Array]:
+def _ritz(net: Network, which: str, krylov: int, params: Params, x: jax.Array, y: jax.Array,
+          start: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """Lanczos from ``start`` (matfree, full reorthogonalization): the Ritz values, their
+    quadrature weights (first components squared) and residual bounds."""
     matvec = operator(net, params, x, y, which)
     tridiag = decomp.tridiag_sym(krylov, reortho="full", custom_vjp=False)
     _, tri, residual, _ = tridiag(matvec, start)
     ritz, vectors = jnp.linalg.eigh(tri)
-    return ritz, jnp.linalg.norm(residual) * jnp.abs(vectors[-1])
+    return ritz, vectors[0] ** 2, jnp.linalg.norm(residual) * jnp.abs(vectors[-1])
 
 
 def top_eigenvalues(
@@ -134,7 +136,7 @@ def top_eigenvalues(
             "Lower k or raise krylov (at most the number of parameters)."
         )
     start = jax.random.normal(jax.random.key(seed), (size,), x.dtype)
-    ritz, bounds = _lanczos(net, which, krylov, params, x, y, start)
+    ritz, _, bounds = _ritz(net, which, krylov, params, x, y, start)
     order = np.argsort(np.asarray(ritz))[::-1][:k]
     return TopEigenvalues(np.asarray(ritz)[order], np.asarray(bounds)[order], krylov)
 
@@ -259,16 +261,6 @@ class SpectralDensity:
     sigma: float
 
 
-@functools.partial(jax.jit, static_argnums=(0, 1, 2))
-def _quadrature(net: Network, which: str, krylov: int, params: Params, x: jax.Array,
-                y: jax.Array, start: jax.Array) -> tuple[jax.Array, jax.Array]:
-    matvec = operator(net, params, x, y, which)
-    tridiag = decomp.tridiag_sym(krylov, reortho="full", custom_vjp=False)
-    _, tri, _, _ = tridiag(matvec, start)
-    nodes, vectors = jnp.linalg.eigh(tri)
-    return nodes, vectors[0] ** 2
-
-
 def spectral_density(
     net: Network, params: Params, x: ArrayLike, y: ArrayLike, grid: ArrayLike,
     which: str = "H", krylov: int = 60, probes: int = 4, sigma: float | None = None,
@@ -289,8 +281,8 @@ def spectral_density(
         raise ValueError(f"krylov must lie in 1..P={size}, got {krylov}.")
     sigma = float(2 * (grid[1] - grid[0])) if sigma is None else float(sigma)
     keys = jax.random.split(jax.random.key(seed), probes)
-    results = [_quadrature(net, which, krylov, params, x, y,
-                           jax.random.rademacher(key, (size,), x.dtype)) for key in keys]
+    results = [_ritz(net, which, krylov, params, x, y,
+                     jax.random.rademacher(key, (size,), x.dtype)) for key in keys]
     nodes = np.stack([np.asarray(r[0]) for r in results])
     weights = np.stack([np.asarray(r[1]) for r in results])
     kernel = np.exp(-0.5 * ((grid[:, None] - nodes.reshape(1, -1)) / sigma) ** 2)

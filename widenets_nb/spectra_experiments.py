@@ -143,7 +143,7 @@ def _stats(samples: np.ndarray) -> tuple[float, float]:
 
 def fig9(profile: str) -> Report:
     """Fig. 9: (a) eigenvalue gaps vs width with fitted slopes; (b) three-class top 10."""
-    widths = config.pick({"quick": (32, 64, 128), "standard": (64, 128, 256, 512),
+    widths = config.pick({"quick": (32, 64, 128), "standard": (64, 128, 256, 512, 1024),
                           "paper": tuple(2**k for k in range(6, 13))}, profile)
     instances = config.pick({"quick": 2, "standard": 6, "paper": 100}, profile)
     per_class = config.pick({"quick": 3, "standard": 10, "paper": 10}, profile)
