@@ -1,5 +1,7 @@
 """The empirical NTK against explicit Jacobians and the infinite-width kernel."""
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -10,6 +12,7 @@ from widenets_nb import Network, infinite_width, init_many
 from widenets_nb.ntk import ntk, ntk_entry, ntk_max_eigenvalue, ntk_vp
 
 
+@functools.partial(jax.jit, static_argnums=0)
 def _dense_jacobian(net, params, x):
     """(N, k, P) from forward-mode autodiff on the flattened parameter vector."""
     flat, unravel = ravel_pytree(params)
@@ -26,8 +29,9 @@ def test_ntk_equals_explicit_jacobian_product(outputs, memory_bytes):
     x2 = jax.random.normal(jax.random.PRNGKey(2), (3, 5))
     j1, j2 = _dense_jacobian(net, params, x1), _dense_jacobian(net, params, x2)
     reference = jnp.einsum("iap,jbp->ijab", j1, j2)
-    theta = ntk(net, params, x1, x2, memory_bytes=memory_bytes)
-    symmetric = ntk(net, params, x1, memory_bytes=memory_bytes)
+    kernel = jax.jit(ntk, static_argnames=("net", "memory_bytes"))
+    theta = kernel(net, params, x1, x2, memory_bytes=memory_bytes)
+    symmetric = kernel(net, params, x1, memory_bytes=memory_bytes)
     self_reference = jnp.einsum("iap,jbp->ijab", j1, j1)
     if outputs == 1:
         reference, self_reference = reference[..., 0, 0], self_reference[..., 0, 0]
