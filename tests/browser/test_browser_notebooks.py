@@ -29,6 +29,7 @@ OPEN_TIMEOUT_MS = 120_000
 RUN_TIMEOUT_MS = 240_000
 RENDER_TIMEOUT_MS = 60_000
 INTERACTION_TIMEOUT_MS = 120_000
+TALL_VIEWPORT_HEIGHT = 2400
 
 
 @dataclass(frozen=True)
@@ -322,10 +323,20 @@ def save_screenshots(page, notebook: Path, directory: Path, panel=None) -> None:
         old.unlink()
     outputs = (page.locator(".jp-Notebook .jp-OutputArea-output")
                .filter(has=page.locator(".js-plotly-plot")))
-    for k in range(outputs.count()):
-        outputs.nth(k).screenshot(path=directory / f"{notebook.stem}-figure{k}.png")
+    page.mouse.move(0, 0)  # no plotly toolbar or hover label in the pictures
+    viewport = page.viewport_size
+    # a whole output fits inside the notebook area
+    page.set_viewport_size({"width": viewport["width"], "height": TALL_VIEWPORT_HEIGHT})
+    page.wait_for_timeout(500)
+    try:
+        for k in range(outputs.count()):
+            outputs.nth(k).screenshot(path=directory / f"{notebook.stem}-figure{k}.png")
+        if panel is not None:
+            panel.screenshot(path=directory / f"{notebook.stem}-panel.png")
+    finally:
+        page.set_viewport_size(viewport)
+        page.wait_for_timeout(500)
     if panel is not None:
-        panel.screenshot(path=directory / f"{notebook.stem}-panel.png")
         panel.evaluate("el => el.scrollIntoView({block: 'start'})")
         page.wait_for_timeout(500)
     page.screenshot(path=directory / f"{notebook.stem}.png")
