@@ -121,6 +121,7 @@ class Trajectory:
         full training kernel, or None when neither was asked for.
       loss: ([I,] R) the training loss (``TrainConfig.loss`` convention, full training set).
       config: the training configuration.
+      params: the parameters after the last step (stacked over I for ``train_many``).
     """
 
     steps: np.ndarray
@@ -128,6 +129,7 @@ class Trajectory:
     theta: np.ndarray | None
     loss: np.ndarray
     config: TrainConfig
+    params: Params
 
 
 def _mse(net: Network, params: Params, x: jax.Array, y: jax.Array, scale: float) -> jax.Array:
@@ -172,8 +174,8 @@ def _run(net: Network, config: TrainConfig, params: Params, x: jax.Array, y: jax
     records = jnp.asarray(config.records)
     bounds = jnp.stack([jnp.concatenate([jnp.zeros(1, records.dtype), records[:-1]]), records],
                        axis=1)
-    _, out = jax.lax.scan(interval, (params, optimizer.init(params)), bounds)
-    return out
+    (final, _), out = jax.lax.scan(interval, (params, optimizer.init(params)), bounds)
+    return out, final
 
 
 _run_jit = jax.jit(_run, static_argnums=(0, 1, 7))
@@ -245,10 +247,11 @@ def train(net: Network, params: Params, x: ArrayLike, y: ArrayLike, config: Trai
     """
     x, y, x_eval = _prepare(net, x, y, x_eval)
     pairs = _check_pairs(pairs, x_eval.shape[0], ())
-    out = jax.device_get(_run_jit(net, config, params, x, y, x_eval, pairs, full_kernel))
+    out, final = jax.device_get(
+        _run_jit(net, config, params, x, y, x_eval, pairs, full_kernel))
     _check_divergence(net, params, x, out["loss"], config, stacked=False)
     return Trajectory(np.asarray(config.records), out["f"], out.get("theta"), out["loss"],
-                      config)
+                      config, final)
 
 
 def train_many(net: Network, params: Params, x: ArrayLike, y: ArrayLike, config: TrainConfig,
@@ -261,14 +264,17 @@ def train_many(net: Network, params: Params, x: ArrayLike, y: ArrayLike, config:
     x, y, x_eval = _prepare(net, x, y, x_eval)
     count = jax.tree.leaves(params)[0].shape[0]
     pairs = _check_pairs(pairs, x_eval.shape[0], (count,))
-    outs = []
+    outs, finals = [], []
     for start in tqdm(range(0, count, chunk), desc=f"train n={net.widths[-1]}",
                       disable=not progress, leave=False):
         part = jax.tree.map(lambda a, s=start: a[s : s + chunk], params)
         sub = None if pairs is None else pairs[start : start + chunk]
-        outs.append(jax.device_get(
-            _run_many(net, config, part, x, y, x_eval, sub, full_kernel)))
+        out, final = jax.device_get(
+            _run_many(net, config, part, x, y, x_eval, sub, full_kernel))
+        outs.append(out)
+        finals.append(final)
     out = {k: np.concatenate([o[k] for o in outs]) for k in outs[0]}
     _check_divergence(net, params, x, out["loss"], config, stacked=True)
+    final = jax.tree.map(lambda *parts: np.concatenate(parts), *finals)
     return Trajectory(np.asarray(config.records), out["f"], out.get("theta"), out["loss"],
-                      config)
+                      config, final)

@@ -15,15 +15,12 @@ bulk eigenvalues of B; ``top`` isolates eq. (76).
 from __future__ import annotations
 
 import dataclasses
-import functools
 
 import jax
-import jax.numpy as jnp
 import numpy as np
-import optax
 from tqdm.auto import tqdm
 
-from . import config, fits, spectra
+from . import config, dynamics, fits, spectra
 from .cache import cached
 from .data import load_mnist
 from .nets import Network, Params
@@ -59,28 +56,10 @@ def setup(width: int, depth: int = 2, activation: str = "relu", classes: int = 2
 
 
 def trained(s: Setup, params: Params, steps: int, learning_rate: float) -> Params:
-    """Parameters after ``steps`` of full-batch GD (``optax.sgd``) on the summed MSE.
-
-    ``dynamics.train`` records f, Theta and the loss but not the parameters, which the
-    Hessian after training needs; this is the same update rule, returning them.
-    """
-    if steps < 0:
-        raise ValueError(f"steps must be >= 0, got {steps}.")
-    return _gd(s.net, steps, learning_rate, params, jnp.asarray(s.x), jnp.asarray(s.y))
-
-
-@functools.partial(jax.jit, static_argnums=(0, 1, 2))
-def _gd(net: Network, steps: int, learning_rate: float, params: Params, x: jax.Array,
-        y: jax.Array) -> Params:
-    optimizer = optax.sgd(learning_rate)
-    grad = jax.grad(lambda p: spectra.loss(net, p, x, y))
-
-    def step(_, carry):
-        p, state = carry
-        updates, state = optimizer.update(grad(p), state)
-        return optax.apply_updates(p, updates), state
-
-    return jax.lax.fori_loop(0, steps, step, (params, optimizer.init(params)))[0]
+    """Parameters after ``steps`` of full-batch GD on the summed MSE (``dynamics.train``)."""
+    config = dynamics.TrainConfig(learning_rate=learning_rate, steps=steps, optimizer="gd",
+                                  loss="sum", record_steps=(steps,))
+    return dynamics.train(s.net, params, s.x, s.y, config).params
 
 
 def eigenvalue_gaps(s: Setup, params: Params, count: int | None = None,
