@@ -6,25 +6,17 @@ The public API, as a flat list of re-exports.
 from . import config
 from ._version import __version__
 from .cache import cache_key, cached
+from .corrections import kernel_correction, late_time, theta_late
+from .correlators import NAMED, Correlator, Factor, parse
 from .data import Dataset, load_mnist
+from .diagrams import Diagram, ExactCorrelator, exact_correlator, feynman_diagrams
+from .dynamics import DivergenceError, TrainConfig, Trajectory, train, train_many
 from .kernels import Kernels, infinite_width
 from .nets import ACTIVATIONS, MLP, Network, forward, init_many, outputs_at_init
+from .ntk import ntk, ntk_entry, ntk_vp
+from .operators import Tower, o3_dot, o4_dot, reduce_to_span, tower
 from .prior import InitDistribution, init_distribution
-
-# correlators: re-exports
-from .correlators import NAMED, Correlator, Factor, parse  # noqa: F401  # isort: skip
-# diagrams: re-exports
-from .diagrams import (  # noqa: F401  # isort: skip
-    Diagram,
-    ExactCorrelator,
-    exact_correlator,
-    feynman_diagrams,
-)
-# ntk and dynamics: re-exports
-from .dynamics import DivergenceError, TrainConfig, Trajectory, train, train_many  # noqa: F401  # isort: skip
-from .ntk import ntk, ntk_entry, ntk_vp  # noqa: F401  # isort: skip
-# spectra: re-exports
-from .spectra import (  # noqa: F401  # isort: skip
+from .spectra import (
     Moments,
     SpectralDensity,
     TopEigenvalues,
@@ -33,25 +25,53 @@ from .spectra import (  # noqa: F401  # isort: skip
     spectral_density,
     top_eigenvalues,
 )
-# corrections: re-exports
-from .corrections import continuous, discrete, kernel_correction, late_time, theta_late  # noqa: F401  # isort: skip
-from .operators import Tower, o3_dot, o4_dot, reduce_to_span, tower  # noqa: F401  # isort: skip
 
 __all__ = [
     "ACTIVATIONS",
     "MLP",
+    "NAMED",
+    "Correlator",
     "Dataset",
+    "Diagram",
+    "DivergenceError",
+    "ExactCorrelator",
+    "Factor",
     "InitDistribution",
     "Kernels",
+    "Moments",
     "Network",
+    "SpectralDensity",
+    "TopEigenvalues",
+    "Tower",
+    "TrainConfig",
+    "Trajectory",
     "__version__",
     "cache_key",
     "cached",
     "config",
+    "exact_correlator",
+    "feynman_diagrams",
     "forward",
+    "hutchinson_moments",
     "infinite_width",
     "init_distribution",
     "init_many",
+    "kernel_correction",
+    "late_time",
     "load_mnist",
+    "ntk",
+    "ntk_eigenvalues",
+    "ntk_entry",
+    "ntk_vp",
+    "o3_dot",
+    "o4_dot",
     "outputs_at_init",
+    "parse",
+    "reduce_to_span",
+    "spectral_density",
+    "theta_late",
+    "top_eigenvalues",
+    "tower",
+    "train",
+    "train_many",
 ]
