@@ -15,7 +15,7 @@ from typing import Any
 from ..fits import NotFittable, fit_exponent
 from ..nets import ACTIVATIONS, INITS
 from .clusters import predict
-from .estimate import METHODS, measure
+from .estimate import BACKENDS, METHODS, measure
 
 
 def _predict(args: argparse.Namespace) -> dict[str, Any]:
@@ -47,7 +47,8 @@ def _measure(args: argparse.Namespace) -> dict[str, Any]:
     m = measure(args.spec, _widths(args.widths), args.inits, args.seed,
                 activation=args.activation, depth=args.depth, init=args.init,
                 bias=args.bias, input_dim=args.input_dim, inputs=_inputs(args.inputs),
-                method=args.method, probes=args.probes, progress=sys.stderr.isatty())
+                method=args.method, probes=args.probes, backend=args.backend,
+                progress=sys.stderr.isatty())
     result: dict[str, Any] = {"spec": m.spec, "widths": list(m.widths),
                               "mean": m.values.tolist(), "stderr": m.stderr.tolist(),
                               "statistic": m.statistic}
@@ -86,4 +87,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     m.add_argument("--method", choices=list(METHODS), default="auto",
                    help="forest (exact), hutchinson (cycles), dense (tiny nets)")
     m.add_argument("--probes", type=int, default=16, help="Hutchinson probes per init")
+    m.add_argument("--backend", choices=list(BACKENDS), default="auto",
+                   help="dense (sampled networks), lazy (exact conditioning, no n x n "
+                        "matrices) or auto (lazy from the measured crossover width)")
     m.set_defaults(run=_measure)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import warnings
 from collections.abc import Callable, Sequence
 
 import jax
@@ -34,6 +35,7 @@ from tqdm.auto import tqdm
 from .. import cache
 from ..fits import moment
 from ..nets import Network, Params
+from . import lazy
 from .clusters import is_forest
 from .notation import Correlator, parse
 
@@ -343,14 +345,37 @@ class Measurement:
         return np.array([moment(s, self.statistic)[1] for s in self.samples])
 
 
-BACKENDS: dict[str, str] = {"autodiff": "compose gradients and jvps of the network"}
+BACKENDS: dict[str, str] = {
+    "auto": "lazy where it is supported and n >= lazy.CROSSOVER_WIDTH, else dense",
+    "dense": "compose gradients and jvps of sampled networks (any correlator and init)",
+    "lazy": "exact Gaussian conditioning without the n x n weight matrices (star-shaped "
+            "correlators, Gaussian init; anything else falls back to dense)",
+}
+
+
+def choose_backend(cs: Sequence[Correlator], net: Network, backend: str = "auto",
+                   method: str = "auto") -> str:
+    """The backend that samples ``cs`` on ``net``, ``"dense"`` or ``"lazy"``; a requested
+    lazy backend that cannot be used falls back to dense with a one-line warning."""
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}.")
+    if backend == "dense":
+        return "dense"
+    reason = lazy.unsupported_reason(cs, net)
+    if reason is None and method not in ("auto", "forest"):
+        reason = f"method={method!r} needs the sampled network"
+    if backend == "lazy" and reason is not None:
+        warnings.warn(f"lazy backend: {reason}; using the dense path.", stacklevel=3)
+    if reason is not None:
+        return "dense"
+    return "lazy" if backend == "lazy" or min(net.widths) >= lazy.CROSSOVER_WIDTH else "dense"
 
 
 def measure_all(cs: Sequence[Correlator | str], widths: Sequence[int], inits: int,
                 seed: int = 0, *, activation: str = "tanh", depth: int = 3,
                 init: str = "gaussian", bias: bool = False, input_dim: int = 4,
                 inputs: ArrayLike | None = None, method: str = "auto", probes: int = 16,
-                backend: str = "autodiff", use_cache: bool = False,
+                backend: str = "auto", use_cache: bool = False,
                 progress: bool = True) -> tuple[Measurement, ...]:
     """Sample several correlators on shared initializations at every width (Def. 1).
 
@@ -389,12 +414,18 @@ def measure_all(cs: Sequence[Correlator | str], widths: Sequence[int], inits: in
     xs = np.asarray(xs, dtype=np.float64)
     per_width = []
     for net in nets:
-        def compute(net: Network = net) -> dict[str, np.ndarray]:
+        chosen = choose_backend(cs, net, backend, method)
+
+        def compute(net: Network = net, chosen: str = chosen) -> dict[str, np.ndarray]:
+            if chosen == "lazy":
+                init_key = jax.random.fold_in(jax.random.key(seed), net.widths[0])
+                return {"samples": lazy.lazy_samples(cs, net, xs, inits, init_key,
+                                                     progress=progress)}
             return {"samples": sample_integrands(cs, net, xs, inits, seed, method, probes,
                                                  progress=progress)}
         key = {"specs": [Correlator(c.factors).text for c in cs], "network": net,
                "inits": inits, "seed": seed, "inputs": xs, "method": method,
-               "probes": probes, "backend": backend, "dtype": str(jnp.result_type(float))}
+               "probes": probes, "backend": chosen, "dtype": str(jnp.result_type(float))}
         entry = cache.cached("correlators", key, compute) if use_cache else compute()
         per_width.append(np.asarray(entry["samples"], dtype=np.float64))
     return tuple(
