@@ -153,7 +153,8 @@ def forward(params: Params, x: ArrayLike, net: Network) -> jax.Array:
     for layer in range(1, net.depth):
         z = s(z) @ params[f"W{layer}"].T * widths[layer - 1] ** -0.5
         if net.bias:
-            z = z + params[f"b{layer}"]
+            b = params[f"b{layer}"]
+            z = z + b.reshape((1,) * (z.ndim - 1) + b.shape)
     return s(z) @ params["V"] * widths[-1] ** -0.5
 
 
