@@ -19,6 +19,16 @@ from .nets import ACTIVATIONS, Network
 from .prior import init_distribution
 
 
+def replace_figure(widget: go.FigureWidget, fig: go.Figure) -> None:
+    """Show ``fig`` in ``widget``: the new traces are added before the old ones are dropped,
+    since clearing first can leave the front end an empty figure."""
+    old = len(widget.data)
+    with widget.batch_update():
+        widget.add_traces(list(fig.data))
+        widget.data = widget.data[old:]
+        widget.layout = fig.layout
+
+
 class Panel(W.VBox):
     """Controls, a figure that follows them, a status line and a caption."""
 
@@ -34,7 +44,7 @@ class Panel(W.VBox):
         if auto:
             for widget in self.controls.values():
                 widget.observe(lambda _: self.refresh(), names="value")
-        caption_html = W.HTML(f"<p style='max-width:60em'>{caption}</p>")
+        caption_html = W.HTML(f"<p style='max-width:60em; line-height:1.4'>{caption}</p>")
         box = W.HBox(list(self.controls.values()) + [self.button],
                      layout=W.Layout(flex_flow="row wrap"))
         super().__init__([box, self.status, self.figure, caption_html])
@@ -51,18 +61,12 @@ class Panel(W.VBox):
         except (ValueError, FloatingPointError) as err:
             self.status.value = f"<span style='color:#b00'>{html.escape(str(err))}</span>"
             return
-        # Add the new traces before dropping the old ones: clearing first would leave the
-        # front end an empty figure until the new traces arrive.
-        old = len(self.figure.data)
-        with self.figure.batch_update():
-            self.figure.add_traces(list(fig.data))
-            self.figure.data = self.figure.data[old:]
-            self.figure.layout = fig.layout
+        replace_figure(self.figure, fig)
         self.status.value = message
 
 
 def log2_slider(description: str, low: int, high: int, value: int) -> W.IntSlider:
-    """A slider over exponents k whose label shows 2^k."""
+    """A slider over exponents k (the width is 2^k)."""
     return W.IntSlider(value=value, min=low, max=high, description=description,
                        continuous_update=False, readout_format="d",
                        style={"description_width": "initial"})

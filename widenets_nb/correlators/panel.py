@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 
 from ..fits import NotFittable, fit_exponent
 from ..nets import ACTIVATIONS, INITS
-from ..widgets import Panel
+from ..widgets import Panel, replace_figure
 from .clusters import predict
 from .estimate import measure, widths_from_exponents
 from .figures import cluster_graph_figure, scaling_figure
@@ -64,10 +64,7 @@ def correlator_panel(max_inits: int = 1000, max_log2_width: int = 10, seed: int 
         except ValueError as err:
             formula.value = f"<pre style='color:#b00'>{html.escape(str(err))}</pre>"
             return
-        with graph.batch_update():
-            graph.data = ()
-            graph.add_traces(list(fig.data))
-            graph.layout = fig.layout
+        replace_figure(graph, fig)
 
     rows.observe(lambda change: change["new"] and setattr(text, "value", change["new"]),
                  names="value")
