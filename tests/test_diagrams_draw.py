@@ -70,8 +70,8 @@ def test_tightness_explains_the_starred_row():
 def test_diagram_panel_steps_and_reports_errors():
     panel = diagram_panel("table1.row5", 2)
     assert "diagram 1 of 6" in panel.status.value
-    assert panel.controls["index"].max == 5
-    panel.controls["index"].value = 3
+    assert panel.controls["number"].max == 6
+    panel.controls["number"].value = 4
     assert "diagram 4 of 6" in panel.status.value
     c = parse(NAMED["table1.row5"])
     g = leading_diagrams(c, 2, limit=6)[0][3]
@@ -81,7 +81,7 @@ def test_diagram_panel_steps_and_reports_errors():
     panel.controls["spec"].value = "f1 f2 f3"
     assert "vanishes identically" in panel.status.value
     panel.controls["spec"].value = "f1 f2 f3 f4"
-    assert panel.controls["index"].max == 26
+    assert panel.controls["number"].max == 27
 
 
 @pytest.mark.parametrize("spec,depth", [("f1_a f2_b f3_ab f4", 2)])

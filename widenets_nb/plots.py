@@ -20,6 +20,8 @@ pio.templates["widenets"] = go.layout.Template(
         margin=dict(l=60, r=20, t=50, b=50),
         hoverlabel=dict(namelength=-1),
         legend=dict(bgcolor="rgba(255,255,255,0.6)"),
+        xaxis=dict(exponentformat="power"),
+        yaxis=dict(exponentformat="power"),
     )
 )
 

@@ -46,9 +46,10 @@ def trajectories(steps: np.ndarray, actual: Mapping[str, np.ndarray],
                 showlegend=col == 1,
                 hovertemplate=f"step %{{x}}<br>%{{y:.6f}}<extra>{label}</extra>"),
                 row=1, col=col)
-        fig.update_xaxes(type="log", title_text="GD step", row=1, col=col)
-    return themed(fig, title, "", "", height=420,
-                  legend=dict(orientation="h", y=-0.2))
+    themed(fig, title, "", "", height=420, legend=dict(orientation="h", y=-0.2))
+    fig.update_xaxes(type="log", title_text="GD step")
+    fig.update_annotations(font_size=12)  # keep long subplot titles inside their panels
+    return fig
 
 
 def errors_vs_width(widths: tuple[int, ...], errors: Mapping[str, np.ndarray],

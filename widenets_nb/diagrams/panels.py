@@ -37,7 +37,8 @@ def diagram_panel(spec: str = "table1.row5", depth: int = 3, bias: bool = False
                   ) -> Panel:
     """Feynman and double-line diagram of the i-th diagram of a correlator (Figs. 2-7)."""
 
-    def compute(spec: str, depth: int, bias: bool, index: int):
+    def compute(spec: str, depth: int, bias: bool, number: int):
+        index = number - 1
         c = as_correlator(spec)
         diagrams, is_sorted = _listed(c.text, depth, bias)
         if not diagrams:
@@ -63,7 +64,7 @@ def diagram_panel(spec: str = "table1.row5", depth: int = 3, bias: bool = False
         "depth": W.IntSlider(value=depth, min=1, max=4, description="depth d",
                              continuous_update=False),
         "bias": W.Checkbox(value=bias, description="biases"),
-        "index": W.IntSlider(value=0, min=0, max=MAX_LISTED - 1, description="diagram",
+        "number": W.IntSlider(value=1, min=1, max=MAX_LISTED, description="diagram",
                              continuous_update=False),
     }
     def resize(_: object = None) -> None:
@@ -73,7 +74,7 @@ def diagram_panel(spec: str = "table1.row5", depth: int = 3, bias: bool = False
             count = len(_listed(c.text, controls["depth"].value, controls["bias"].value)[0])
         except ValueError:
             return
-        controls["index"].max = max(count - 1, 0)
+        controls["number"].max = max(count, 1)
 
     for name in ("spec", "depth", "bias"):
         controls[name].observe(resize, names="value")
