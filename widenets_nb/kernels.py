@@ -8,7 +8,8 @@ and Theta_0 becomes the deterministic kernel Theta_inf. Both follow the layer re
 
 with the output K_f = E[s s] at layer d and Theta_f = T_d E[s' s'] + K_f. Gaussian
 expectations are closed forms for linear, ReLU (arc-cosine) and erf, and 2-D Gauss-Hermite
-quadrature otherwise (tanh, gelu, sin, softplus). Computed in float64 NumPy.
+quadrature otherwise (tanh, gelu, sin, softplus). Computed in float64 NumPy; the
+activation inside the quadrature is evaluated in JAX's default float (float64 with x64).
 """
 
 from __future__ import annotations
@@ -51,10 +52,10 @@ def _numpy_fns(name: str):
     ds = jax.vmap(jax.grad(lambda z: s(z)))
 
     def f(z: np.ndarray) -> np.ndarray:
-        return np.asarray(s(jnp.asarray(z, jnp.float32)), np.float64)
+        return np.asarray(s(jnp.asarray(z, jnp.result_type(float))), np.float64)
 
     def df(z: np.ndarray) -> np.ndarray:
-        flat = jnp.asarray(z.ravel(), jnp.float32)
+        flat = jnp.asarray(z.ravel(), jnp.result_type(float))
         return np.asarray(ds(flat), np.float64).reshape(z.shape)
 
     return f, df
