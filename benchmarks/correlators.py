@@ -42,7 +42,7 @@ def _timed(fn, *args) -> float:
 
 def estimator_rows(widths: list[int], inits: int) -> list[str]:
     lines = ["| n | parameters | compile + first run (s) | s per 1000 inits |", "|---|---|---|---|"]
-    xs = default_inputs(6, 4, 0)
+    xs = default_inputs(6, 4)
     for n in widths:
         net = Network(input_dim=4, width=n, depth=3, activation="tanh")
         sample = functools.partial(sample_integrands, ROWS, net, xs, inits, progress=False)
@@ -56,7 +56,7 @@ def estimator_rows(widths: list[int], inits: int) -> list[str]:
 def baseline_rows(widths: list[int], inits: int) -> list[str]:
     lines = ["| n | parameters | dense s/1000 | estimator s/1000 | ratio |",
              "|---|---|---|---|---|"]
-    xs = default_inputs(6, 4, 0)
+    xs = default_inputs(6, 4)
     for n in widths:
         net = Network(input_dim=4, width=n, depth=3, activation="tanh")
         times = {}

@@ -44,7 +44,7 @@ def timed(sample, inits: int) -> tuple[float, float]:
 
 def measure(backend: str, width: int, inits: int) -> dict[str, float]:
     net = Network(input_dim=4, width=width, depth=3, activation="tanh")
-    xs = estimate.default_inputs(6, 4, 0)
+    xs = estimate.default_inputs(6, 4)
     if backend == "lazy":
         chunk = lazy.chunk_size(lazy.plan(ROWS, range(1, 7)), net)
 

@@ -42,8 +42,10 @@ def main() -> None:
     parser.add_argument("--inits", type=int, default=20_000)
     parser.add_argument("--activations", nargs="+", default=["linear", "relu", "tanh"])
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--float32", action="store_true",
+                        help="compute in float32 (the default dtype of the tables)")
     args = parser.parse_args()
-    jax.config.update("jax_enable_x64", True)
+    jax.config.update("jax_enable_x64", not args.float32)
     xs = estimate.default_inputs(6, 4, args.seed)
     lines = ["| activation | row | lazy mean | dense mean | z(mean) | lazy var | dense var "
              "| z(var) | KS p |", "|---|---|---|---|---|---|---|---|---|"]
@@ -65,7 +67,9 @@ def main() -> None:
                          f"| {vb:.4g} | {zv:+.2f} | {r['ks']:.3f} |")
     comparisons = len(args.activations) * len(ROWS)
     level = 0.01 / comparisons
-    print(f"\nn = {args.width}, depth {args.depth}, {args.inits} initializations per backend")
+    dtype = "float32" if args.float32 else "float64"
+    print(f"\nn = {args.width}, depth {args.depth}, {args.inits} initializations per backend, "
+          f"{dtype}")
     print("\n".join(lines))
     ok = worst_z <= 3 and worst_p >= level
     print(f"\nmax |z| = {worst_z:.2f}, min KS p = {worst_p:.3g} (reject below {level:.2g}):"

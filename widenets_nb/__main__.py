@@ -39,7 +39,8 @@ def _info(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _reproduce(args: argparse.Namespace) -> dict[str, Any]:
-    json_path, md_path = reproduce.run(args.target, args.profile)
+    options = {"activations": tuple(args.activations)} if args.activations else {}
+    json_path, md_path = reproduce.run(args.target, args.profile, **options)
     return {"target": args.target, "json": str(json_path), "markdown": str(md_path)}
 
 
@@ -56,6 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     rep = sub.add_parser("reproduce", help="rerun a table or figure of the paper")
     rep.add_argument("target", help=f"one of: {', '.join(sorted(reproduce.TARGETS)) or 'none yet'}")
     rep.add_argument("--profile", choices=config.PROFILES, default=None)
+    rep.add_argument("--activations", nargs="+", default=None, metavar="ACTIVATION",
+                     help="tables only: the columns to measure (default: linear relu tanh; "
+                          "other columns of the same protocol are kept)")
     rep.set_defaults(run=_reproduce)
     for module in COMMANDS:
         importlib.import_module(module).register(sub)

@@ -1,9 +1,10 @@
 """``reproduce`` targets: run a paper experiment in a profile and commit its results.
 
-Every target is a function ``run(profile: str) -> Report`` named in ``TARGETS`` (imported
-lazily). Its units of work go through ``cache.cached`` so an interrupted run resumes where
-it stopped. ``write`` stores ``data/results/<target>_<profile>.json`` and ``.md`` with the
-provenance: the command, date, package version, profile, platform and wall time.
+Every target is a function ``run(profile: str, **options) -> Report`` named in ``TARGETS``
+(imported lazily); the tables take ``activations``. Its units of work go through
+``cache.cached`` so an interrupted run resumes where it stopped. ``write`` stores
+``data/results/<target>_<profile>.json`` and ``.md`` with the provenance: the command,
+date, package version, profile, platform and wall time.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import importlib
+import inspect
 import json
 import os
 import platform
@@ -87,8 +89,9 @@ def write(target: str, profile: str, report: Report, wall_time_s: float,
     return stem.with_suffix(".json"), stem.with_suffix(".md")
 
 
-def run(target: str, profile: str | None = None) -> tuple[Path, Path]:
-    """Run ``target`` in ``profile`` (default: the configured one) and write its results."""
+def run(target: str, profile: str | None = None, **options: Any) -> tuple[Path, Path]:
+    """Run ``target`` in ``profile`` (default: the configured one) with its ``options``
+    (e.g. ``activations`` for the tables) and write its results."""
     if target not in TARGETS:
         raise ValueError(
             f"unknown target {target!r}; choose one of {', '.join(sorted(TARGETS)) or 'none yet'}."
@@ -96,6 +99,10 @@ def run(target: str, profile: str | None = None) -> tuple[Path, Path]:
     profile = config.profile(profile)
     module, _, name = TARGETS[target].partition(":")
     function = getattr(importlib.import_module(module), name)
+    accepted = inspect.signature(function).parameters
+    for option in options:
+        if option not in accepted:
+            raise ValueError(f"{target} takes no --{option.replace('_', '-')} option.")
     start = time.perf_counter()
-    report = function(profile)
+    report = function(profile, **options)
     return write(target, profile, report, time.perf_counter() - start)

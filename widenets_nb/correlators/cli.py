@@ -78,12 +78,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     m.add_argument("--depth", type=int, default=3, help="hidden layers (default 3)")
     m.add_argument("--widths", default="64,128,256", help="comma-separated widths")
     m.add_argument("--inits", type=int, default=200, help="initializations per width")
-    m.add_argument("--seed", type=int, default=0, help="derives inits and default inputs")
+    m.add_argument("--seed", type=int, default=0, help="derives the initializations")
     m.add_argument("--init", choices=list(INITS), default="gaussian")
     m.add_argument("--bias", action="store_true", help="add N(0,1) biases (App. B.3)")
     m.add_argument("--input-dim", type=int, default=4, help="D (default 4)")
     m.add_argument("--inputs", default=None, help="JSON list of input vectors, one per "
-                   "distinct input label in sorted order (default: U[0,1]^D from --seed)")
+                   "distinct input label in sorted order (default: the U[0,1]^D draw of the "
+                   "tables, which resolves every table row)")
     m.add_argument("--method", choices=list(METHODS), default="auto",
                    help="forest (exact), hutchinson (cycles), dense (tiny nets)")
     m.add_argument("--probes", type=int, default=16, help="Hutchinson probes per init")

@@ -46,8 +46,17 @@ MEMORY_BUDGET_BYTES = 2 << 30
 Integrand = Callable[[Params, jax.Array, jax.Array], jax.Array]
 
 
-def default_inputs(count: int, input_dim: int, seed: int = 0) -> np.ndarray:
-    """The default inputs: ``count`` points drawn from U[0, 1]^D with ``seed``.
+#: The seed of the default inputs. Among the U[0,1]^4 draws with seeds 0..7 it is the one
+#: whose smallest |mean| / stderr over the six table rows, three activations and both
+#: inits is largest (7.7 at n = 128 and 1024, 1000 inits; seed 0 leaves tanh row 4 at 0.1,
+#: its leading coefficient changes sign with the inputs): ``scripts/choose_inputs.py``,
+#: ``benchmarks/results/input_scan.md``.
+INPUT_SEED = 1
+
+
+def default_inputs(count: int, input_dim: int, seed: int = INPUT_SEED) -> np.ndarray:
+    """The default inputs: ``count`` points drawn from U[0, 1]^D with ``seed``; the first
+    k rows do not depend on ``count``, so x_1..x_k are the same for every correlator.
 
     Their positive overlaps keep every table mean well away from zero (nearly orthogonal
     inputs such as N(0, I/4) in D = 4 leave some means unresolved at 1000 inits).
@@ -387,9 +396,9 @@ def measure_all(cs: Sequence[Correlator | str], widths: Sequence[int], inits: in
         integrand (Table 3).
       widths: the hidden-layer widths n.
       inits: initializations per width.
-      seed: derives the initializations and the default inputs.
+      seed: derives the initializations.
       inputs: one input per distinct label of ``labels(cs)``, in sorted label order
-        (default: ``default_inputs(len(labels(cs)), input_dim, seed)``).
+        (default: ``default_inputs(len(labels(cs)), input_dim)``, the ``INPUT_SEED`` draw).
       method: see ``integrand``.
       backend: how integrands are sampled; ``BACKENDS`` lists the choices.
       use_cache: store each width in the result cache (``cache.cached``) so an
@@ -409,7 +418,7 @@ def measure_all(cs: Sequence[Correlator | str], widths: Sequence[int], inits: in
     nets = [Network(input_dim=input_dim, width=w, depth=depth, activation=activation,
                     init=init, bias=bias) for w in widths]
     order = labels(cs)
-    xs = default_inputs(len(order), input_dim, seed) if inputs is None else inputs
+    xs = default_inputs(len(order), input_dim) if inputs is None else inputs
     _check_inputs(order, nets[0], xs)
     xs = np.asarray(xs, dtype=np.float64)
     per_width = []

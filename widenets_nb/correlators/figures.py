@@ -5,9 +5,12 @@ Results in, ``plotly.graph_objects.Figure`` out; nothing here samples.
 
 from __future__ import annotations
 
+from typing import Any
+
 import networkx as nx
 import numpy as np
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 from ..fits import Fit
 from ..plots import COLORS, themed
@@ -80,4 +83,52 @@ def scaling_figure(fit: Fit | None, widths: np.ndarray, values: np.ndarray,
     fig = themed(fig, title, "width n", "|C|")
     fig.update_xaxes(type="log")
     fig.update_yaxes(type="log", exponentformat="power")
+    return fig
+
+
+#: The paper's smallest and largest widths (App. A.2).
+PAPER_WIDTHS = (2**7, 2**13)
+#: The fewest widths in a window fit (``tables``).
+MIN_WINDOW = 3
+
+
+def window_figure(payload: dict[str, Any], title: str | None = None) -> go.Figure:
+    """Fitted exponent against the largest width of the fit window 2^a..2^k, one panel per
+    activation and one colour per table row, with the 95% CI as error bars; the paper's
+    value (dotted) and the end of the paper's width range (grey line) for comparison."""
+    activations = list(payload["rows"][0]["fits"])
+    fig = make_subplots(rows=1, cols=len(activations), subplot_titles=activations,
+                        shared_yaxes=True, horizontal_spacing=0.04)
+    for col, activation in enumerate(activations, 1):
+        for i, row in enumerate(payload["rows"]):
+            cell = row["fits"][activation]
+            windows = [w for w in cell.get("windows", []) if "slope" in w]
+            if not windows:
+                continue
+            color = COLORS[i % len(COLORS)]
+            slopes = np.array([w["slope"] for w in windows])
+            ci = np.array([w["slope_ci"] for w in windows])
+            fig.add_trace(go.Scatter(
+                x=[w["widths"][1] for w in windows], y=slopes, mode="lines+markers",
+                name=f"row {row['row']}", legendgroup=str(row["row"]), showlegend=col == 1,
+                line=dict(color=color), error_y=dict(type="data", symmetric=False,
+                                                     array=ci[:, 1] - slopes,
+                                                     arrayminus=slopes - ci[:, 0]),
+                hovertemplate=f"row {row['row']}, {activation}<br>widths "
+                f"{windows[0]['widths'][0]}..%{{x}}<br>exponent %{{y:.3f}}<extra></extra>"),
+                row=1, col=col)
+            if cell["paper"] is not None:
+                fig.add_hline(y=cell["paper"], line=dict(color=color, dash="dot", width=1),
+                              row=1, col=col)
+        fig.add_vline(x=PAPER_WIDTHS[1], line=dict(color="#999", width=1), row=1, col=col)
+    p = payload["protocol"]
+    title = title or (f"{payload['table']}: exponent of |{payload['statistic']}| fitted on "
+                      f"widths {p['widths'][0]}..n ({p['inits']} inits); dotted: paper, "
+                      f"grey: paper's largest width")
+    fig = themed(fig, title, "", "", height=430)
+    ticks = [w for w in p["widths"] if w >= p["widths"][min(MIN_WINDOW, len(p["widths"])) - 1]]
+    fig.update_xaxes(type="log", title_text="largest width n in the fit", tickvals=ticks,
+                     ticktext=[f"2<sup>{int(np.log2(w))}</sup>" for w in ticks])
+    fig.update_yaxes(title_text="fitted exponent", row=1, col=1)
+    fig.update_layout(title_font_size=13)
     return fig
