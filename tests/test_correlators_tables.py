@@ -6,7 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from widenets_nb import reproduce
+from widenets_nb import fits, reproduce
 from widenets_nb.__main__ import main
 from widenets_nb.correlators import figures, tables
 from widenets_nb.correlators.estimate import default_inputs, measure
@@ -39,6 +39,9 @@ def test_table_cells_fit_every_window_and_compare_with_the_paper(tiny):
     assert cell["windows"][0]["slope"] == pytest.approx(
         fit_exponent(m.widths, m.samples, "mean", seed=TINY.seed).slope, abs=1e-4)
     assert "(paper +0.00)" in report.markdown
+    corrected = fits.fit_with_correction(TINY.widths, cell["values"], cell["stderr"])
+    assert cell["corrected"]["slope"] == pytest.approx(corrected.slope, abs=1e-4)
+    assert "A n^s (1 + c/n)" in report.markdown
     fig = figures.window_figure(report.payload)
     ntk = next(t for t in fig.data if t.name == "row 3")
     assert list(ntk.x) == [4, 5] and list(ntk.y) == [w["slope"] for w in cell["windows"]]

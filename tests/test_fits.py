@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from widenets_nb import fits
 from widenets_nb.fits import NotFittable, fit_exponent, moment, weighted_slope
 
 WIDTHS = (32, 64, 128, 256, 512)
@@ -65,3 +66,22 @@ def test_not_fittable():
         fit_exponent(WIDTHS, samples)
     with pytest.raises(ValueError, match="widths"):
         fit_exponent(WIDTHS[:2], samples)
+
+
+def test_fit_with_correction_recovers_exponent_and_correction():
+    rng = np.random.default_rng(3)
+    widths = 2 ** np.arange(7, 15)
+    truth = 3.0 * widths**-1.0 * (1 + 150 / widths)
+    stderr = 0.02 * truth
+    values = truth + rng.normal(0, stderr)
+    fit = fits.fit_with_correction(widths, values, stderr)
+    assert fit.slope_ci[0] < -1.0 < fit.slope_ci[1] and fit.slope_ci[1] - fit.slope_ci[0] < 0.2
+    assert fit.correction == pytest.approx(150, rel=0.3) and fit.dof == 5
+    assert fit.chi2 < 20  # chi2 with 5 dof
+    # the straight log-log fit is bent by the correction: about -1.2 here
+    assert fits.weighted_slope(widths, values, stderr)[0] < -1.1
+
+
+def test_fit_with_correction_needs_four_resolved_widths():
+    with pytest.raises(fits.NotFittable, match="at least 4"):
+        fits.fit_with_correction([64, 128, 256, 512], [1.0, 0.5, 0.25, 0.01], [0.01] * 4)
