@@ -122,8 +122,9 @@ def main() -> None:
         "# Correlator estimator benchmark", "",
         f"jax {jax.__version__} on {jax.default_backend()}, {os.cpu_count()} CPUs, "
         f"dtype {jnp.result_type(float)}; load average before: "
-        f"{', '.join(f'{x:.1f}' for x in load_before)} (a shared machine: timings are "
-        "noisy and inflated by other processes).", "",
+        f"{', '.join(f'{x:.1f}' for x in load_before)}"
+        + (" (a shared machine: timings are noisy and inflated by other processes)."
+           if load_before[0] > (os.cpu_count() or 1) + 1 else " (otherwise idle)."), "",
         "## Six Table 1 integrands together (depth 3, tanh)", "",
         *estimator_rows([2**k for k in range(low, high + 1)], args.inits), "",
         "## Naive dense baseline (explicit jacfwd/hessian tensors + einsum) vs estimator", "",

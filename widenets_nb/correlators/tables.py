@@ -58,11 +58,14 @@ NOTES: dict[tuple[str, str, int], str] = {
         "estimator against it), so the exponent is -1; the estimator also equals explicit "
         "jacfwd tensors with +-1 weights (`tests/test_correlators_estimate.py`)."),
     ("table3", "*", 2): (
-        "Table 3, row 2: the variance of f1 f2 f3 f4 (eighth moments of f) carries a large "
-        "1/n correction, c of order 100-200 (about twice its limit at n = 128, from the "
-        "non-Gaussian f at finite width), which bends the straight fit below 0. The fit "
-        "with the correction term (last table) and the window fits approaching 0 as wider "
-        "networks enter both point to the asymptotic 2 s_C = 0."),
+        "Table 3, row 2: the variance of f1 f2 f3 f4 involves eighth moments of f and is "
+        "heavy-tailed. At 1000 initializations neighbouring widths differ by more than "
+        "their standard errors, so the printed intervals are too narrow (run-to-run sd of "
+        "the exponent 0.08-0.10: `benchmarks/results/variance_fit_scatter.md`). With 4000 "
+        "(standard profile) the values fall from about twice their limit at n = 128 to it: "
+        "a 1/n correction with c of order 100-200, from the non-Gaussian f at finite width, "
+        "which bends the straight fit below 0, while the fit with the correction term "
+        "(last table) is consistent with the asymptotic 2 s_C = 0."),
 }
 #: Initializations per width of Table 3 in the standard profile.
 VARIANCE_INITS = 4000
