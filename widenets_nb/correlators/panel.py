@@ -78,7 +78,8 @@ def correlator_panel(max_inits: int = 1000, max_log2_width: int = 10, seed: int 
         "init": W.Dropdown(options=list(INITS), value="gaussian", description="init"),
         "log2_widths": W.IntRangeSlider(value=log2_widths, min=2,
                                         max=max_log2_width, description="log2 widths",
-                                        continuous_update=False),
+                                        continuous_update=False,
+                                        layout=W.Layout(width="36em")),
         "inits": W.IntSlider(value=min(inits, max_inits), min=20, max=max_inits, step=10,
                              description="inits", continuous_update=False),
     }
