@@ -26,10 +26,10 @@ from widenets_nb.fits import fit_exponent, moment, weighted_slope
 def scatter(samples: list[np.ndarray], widths: tuple[int, ...], inits: int, repeats: int,
             rng: np.random.Generator) -> tuple[float, float]:
     """(mean, standard deviation) of the fitted variance exponent under no width trend."""
+    pool = np.concatenate(samples)
     slopes = []
     for _ in range(repeats):
-        stats = [moment(rng.choice(np.concatenate(samples), inits), "variance")
-                 for _ in widths]
+        stats = [moment(rng.choice(pool, inits), "variance") for _ in widths]
         slopes.append(weighted_slope(widths, *zip(*stats, strict=True))[0])
     return float(np.mean(slopes)), float(np.std(slopes))
 

@@ -94,3 +94,16 @@ def test_results_files_name_their_inputs():
     payload = json.loads((tables.config.RESULTS_DIR / "table1_standard.json").read_text())
     xs = default_inputs(6, payload["protocol"]["input_dim"], payload["protocol"]["input_seed"])
     assert np.allclose(payload["protocol"]["inputs"], xs)
+
+
+def test_scaling_at_draws_the_measurement_and_its_fit():
+    from widenets_nb.correlators import panel
+
+    fig, summary = panel.scaling_at("f1_a f2_a", (2, 4, 8), 40, 3, activation="tanh", depth=1)
+    m = measure("f1_a f2_a", (2, 4, 8), 40, 3, activation="tanh", depth=1)
+    fit = fit_exponent(m.widths, m.samples, m.statistic, seed=3)
+    points = fig.data[0]
+    assert list(points.x) == [2, 4, 8] and np.allclose(points.y, np.abs(m.values))
+    assert f"fitted exponent {fit.slope:+.3f}" in summary and "Conjecture 1: +0" in summary
+    _, html_summary = panel.scaling("f1_a f2_a", "tanh", 1, "gaussian", (1, 3), 40, 3)
+    assert html_summary == summary.replace(">", "&gt;")

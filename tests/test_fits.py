@@ -85,3 +85,22 @@ def test_fit_with_correction_recovers_exponent_and_correction():
 def test_fit_with_correction_needs_four_resolved_widths():
     with pytest.raises(fits.NotFittable, match="at least 4"):
         fits.fit_with_correction([64, 128, 256, 512], [1.0, 0.5, 0.25, 0.01], [0.01] * 4)
+
+
+def test_fit_with_correction_reports_a_failed_or_singular_fit(monkeypatch):
+    from scipy import optimize
+
+    widths = [64, 128, 256, 512, 1024]
+    values = [1.0 / n for n in widths]
+    stderr = [0.01 / n for n in widths]
+
+    def no_convergence(*args, **kwargs):
+        raise RuntimeError("Optimal parameters not found")
+
+    monkeypatch.setattr(optimize, "curve_fit", no_convergence)
+    with pytest.raises(fits.NotFittable, match="did not converge"):
+        fits.fit_with_correction(widths, values, stderr)
+    monkeypatch.setattr(optimize, "curve_fit",
+                        lambda *a, **k: (np.zeros(3), np.full((3, 3), np.inf)))
+    with pytest.raises(fits.NotFittable, match="singular fit"):
+        fits.fit_with_correction(widths, values, stderr)

@@ -165,7 +165,7 @@ def fit_with_correction(widths: Sequence[int], values: ArrayLike, stderr: ArrayL
     n = np.asarray(widths, dtype=np.float64)
     values = np.abs(np.asarray(values, dtype=np.float64))
     stderr = np.asarray(stderr, dtype=np.float64)
-    keep = values >= 2 * stderr
+    keep = np.array([resolved(v, e) for v, e in zip(values, stderr, strict=True)], dtype=bool)
     if keep.sum() < 4:
         raise NotFittable(f"only {int(keep.sum())} resolved widths; a fit with a 1/n "
                           "correction needs at least 4.")
@@ -175,8 +175,14 @@ def fit_with_correction(widths: Sequence[int], values: ArrayLike, stderr: ArrayL
     def model(x: np.ndarray, log_a: float, s: float, c: float) -> np.ndarray:
         return np.exp(log_a) * x**s * (1 + c / x)
 
-    params, cov = optimize.curve_fit(model, n, values, p0=(intercept0, slope0, 0.0),
-                                     sigma=stderr, absolute_sigma=True, maxfev=20_000)
+    try:
+        params, cov = optimize.curve_fit(model, n, values, p0=(intercept0, slope0, 0.0),
+                                         sigma=stderr, absolute_sigma=True, maxfev=20_000)
+    except RuntimeError as err:  # no convergence
+        raise NotFittable(f"the fit with a 1/n correction did not converge ({err}).") from None
+    if not np.all(np.isfinite(params)) or not np.isfinite(cov[1, 1]):
+        raise NotFittable("the widths do not determine both the exponent and the 1/n "
+                          "correction (singular fit); add widths or initializations.")
     chi2 = float(np.sum(((values - model(n, *params)) / stderr) ** 2))
     half = stats.norm.ppf(0.5 + confidence / 2) * float(np.sqrt(cov[1, 1]))
     return CorrectedFit(float(params[1]), (float(params[1] - half), float(params[1] + half)),

@@ -86,16 +86,14 @@ def scaling_figure(fit: Fit | None, widths: np.ndarray, values: np.ndarray,
     return fig
 
 
-#: The paper's smallest and largest widths (App. A.2).
-PAPER_WIDTHS = (2**7, 2**13)
-#: The fewest widths in a window fit (``tables``).
-MIN_WINDOW = 3
 
 
 def window_figure(payload: dict[str, Any], title: str | None = None) -> go.Figure:
     """Fitted exponent against the largest width of the fit window 2^a..2^k, one panel per
     activation and one colour per table row, with the 95% CI as error bars; the paper's
     value (dotted) and the end of the paper's width range (grey line) for comparison."""
+    from .tables import PAPER_WIDTHS
+
     activations = list(payload["rows"][0]["fits"])
     fig = make_subplots(rows=1, cols=len(activations), subplot_titles=activations,
                         shared_yaxes=True, horizontal_spacing=0.04)
@@ -126,7 +124,8 @@ def window_figure(payload: dict[str, Any], title: str | None = None) -> go.Figur
                       f"widths {p['widths'][0]}..n ({p['inits']} inits); dotted: paper, "
                       f"grey: paper's largest width")
     fig = themed(fig, title, "", "", height=430)
-    ticks = [w for w in p["widths"] if w >= p["widths"][min(MIN_WINDOW, len(p["widths"])) - 1]]
+    ticks = sorted({w["widths"][1] for row in payload["rows"] for cell in row["fits"].values()
+                    for w in cell.get("windows", [])})
     fig.update_xaxes(type="log", title_text="largest width n in the fit", tickvals=ticks,
                      ticktext=[f"2<sup>{int(np.log2(w))}</sup>" for w in ticks])
     fig.update_yaxes(title_text="fitted exponent", row=1, col=1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 
 import ipywidgets as W
 import plotly.graph_objects as go
@@ -27,9 +28,19 @@ def formula_html(spec: str) -> str:
 
 def scaling(spec: str, activation: str, depth: int, init: str, log2_widths: tuple[int, int],
             inits: int, seed: int = 0) -> tuple[go.Figure, str]:
-    """Measure ``spec`` over widths 2^a..2^b and draw |C| vs n with the fit."""
-    m = measure(spec, widths_from_exponents(*log2_widths), inits, seed, activation=activation,
-                depth=depth, init=init)
+    """Measure ``spec`` over widths 2^a..2^b and draw |C| vs n with the fit (the panel's
+    compute: the summary HTML-escaped)."""
+    fig, message = scaling_at(spec, widths_from_exponents(*log2_widths), inits, seed,
+                              activation=activation, depth=depth, init=init)
+    return fig, html.escape(message)
+
+
+def scaling_at(spec: str, widths: Sequence[int], inits: int, seed: int = 0,
+               activation: str = "tanh", depth: int = 3, init: str = "gaussian"
+               ) -> tuple[go.Figure, str]:
+    """Measure ``spec`` at ``widths``: the |C| vs n figure with the fitted exponent, its CI
+    and the Conjecture 1 slope, and a one-line summary."""
+    m = measure(spec, widths, inits, seed, activation=activation, depth=depth, init=init)
     predicted = predict(spec).s
     try:
         fit = fit_exponent(m.widths, m.samples, m.statistic, seed=seed)
@@ -40,8 +51,7 @@ def scaling(spec: str, activation: str, depth: int, init: str, log2_widths: tupl
     except NotFittable as err:
         fit, message = None, f"not fittable: {err}"
     title = f"{m.spec}: {activation}, depth {depth}, {init} init, {inits} inits per width"
-    return (scaling_figure(fit, m.widths, m.values, m.stderr, predicted, title),
-            html.escape(message))
+    return scaling_figure(fit, m.widths, m.values, m.stderr, predicted, title), message
 
 
 def correlator_panel(max_inits: int = 1000, max_log2_width: int = 10, seed: int = 0,

@@ -23,12 +23,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from .. import config
-from ..fits import Fit, NotFittable, fit_exponent, fit_with_correction
+from ..fits import CorrectedFit, Fit, NotFittable, fit_exponent, fit_with_correction
 from ..nets import ACTIVATIONS as NET_ACTIVATIONS
 from ..reproduce import Report
 from .clusters import predict
 from .estimate import INPUT_SEED, Measurement, default_inputs, measure_all, widths_from_exponents
-from .figures import MIN_WINDOW, PAPER_WIDTHS
 from .notation import NAMED, parse
 
 ACTIVATIONS: tuple[str, ...] = ("linear", "relu", "tanh")
@@ -69,6 +68,10 @@ NOTES: dict[tuple[str, str, int], str] = {
 }
 #: Initializations per width of Table 3 in the standard profile.
 VARIANCE_INITS = 4000
+#: The paper's smallest and largest widths (App. A.2).
+PAPER_WIDTHS = (2**7, 2**13)
+#: The fewest widths in a window fit.
+MIN_WINDOW = 3
 
 
 @dataclasses.dataclass(frozen=True)
@@ -117,30 +120,35 @@ def _fit(m: Measurement, seed: int) -> tuple[Fit | None, str | None]:
         return None, str(err)
 
 
+def _rounded(fit: Fit | CorrectedFit) -> dict[str, Any]:
+    return {"slope": round(fit.slope, 4), "slope_ci": [round(v, 4) for v in fit.slope_ci]}
+
+
+def _interval(record: dict[str, Any]) -> str:
+    """``slope [low, high]`` of a stored fit."""
+    low, high = record["slope_ci"]
+    return f"{record['slope']:+.2f} [{low:+.2f}, {high:+.2f}]"
+
+
 def _fit_record(m: Measurement, seed: int, paper: float | None) -> dict[str, Any]:
     """The fit over all widths, its window fits (``MIN_WINDOW``.. widths from the
     smallest) and the paper's value (``None`` for an activation the paper did not run)."""
-    windows = []
-    for k in range(MIN_WINDOW, len(m.widths) + 1):
-        window = dataclasses.replace(m, widths=m.widths[:k], samples=m.samples[:k])
-        fit, error = _fit(window, seed)
-        windows.append({"widths": [m.widths[0], m.widths[k - 1]], "error": error} if fit is None
-                       else {"widths": [m.widths[0], m.widths[k - 1]],
-                             "slope": round(fit.slope, 4),
-                             "slope_ci": [round(v, 4) for v in fit.slope_ci]})
+    fits = [_fit(dataclasses.replace(m, widths=m.widths[:k], samples=m.samples[:k]), seed)
+            for k in range(MIN_WINDOW, len(m.widths))]
+    fit, error = _fit(m, seed)  # the widest window is the fit over all widths
+    windows = [{"widths": [m.widths[0], m.widths[k - 1]]}
+               | ({"error": e} if f is None else _rounded(f))
+               for k, (f, e) in enumerate([*fits, (fit, error)], MIN_WINDOW)]
     try:
         c = fit_with_correction(m.widths, m.values, m.stderr)
-        corrected = {"slope": round(c.slope, 4), "slope_ci": [round(v, 4) for v in c.slope_ci],
-                     "correction": round(c.correction, 1), "chi2": round(c.chi2, 2),
-                     "dof": c.dof}
+        corrected = {**_rounded(c), "correction": round(c.correction, 1),
+                     "chi2": round(c.chi2, 2), "dof": c.dof}
     except NotFittable as err:
         corrected = {"error": str(err)}
-    fit, error = _fit(m, seed)
     if fit is None:
         return {"fittable": False, "error": error, "paper": paper, "windows": windows,
                 "corrected": corrected}
-    return {"fittable": True, "slope": round(fit.slope, 4),
-            "slope_ci": [round(v, 4) for v in fit.slope_ci], "paper": paper,
+    return {"fittable": True, **_rounded(fit), "paper": paper,
             "within_tolerance": None if paper is None else abs(fit.slope - paper) <= TOLERANCE,
             "values": list(fit.values), "stderr": list(fit.stderr),
             "unresolved": list(fit.unresolved), "windows": windows, "corrected": corrected}
@@ -206,10 +214,9 @@ def _cell(record: dict[str, Any]) -> str:
     paper = "" if record["paper"] is None else f" (paper {record['paper']:+.2f})"
     if not record["fittable"]:
         return f"not fittable{paper}"
-    low, high = record["slope_ci"]
     flag = " ✗" if record["within_tolerance"] is False else ""
     unresolved = f", unresolved n={record['unresolved']}" if record["unresolved"] else ""
-    return f"{record['slope']:+.2f} [{low:+.2f}, {high:+.2f}]{paper}{flag}{unresolved}"
+    return f"{_interval(record)}{paper}{flag}{unresolved}"
 
 
 def markdown(payload: dict[str, Any]) -> str:
@@ -258,9 +265,7 @@ def _corrected_cell(record: dict[str, Any]) -> str:
     c = record.get("corrected", {})
     if "slope" not in c:
         return "not fittable"
-    low, high = c["slope_ci"]
-    return (f"{c['slope']:+.2f} [{low:+.2f}, {high:+.2f}], c = {c['correction']:.3g}, "
-            f"chi2 {c['chi2']:.1f}/{c['dof']}")
+    return f"{_interval(c)}, c = {c['correction']:.3g}, chi2 {c['chi2']:.1f}/{c['dof']}"
 
 
 def _window_cell(record: dict[str, Any]) -> str:
@@ -269,11 +274,8 @@ def _window_cell(record: dict[str, Any]) -> str:
                    if tuple(w["widths"]) == PAPER_WIDTHS), None)
     if window is None or "slope" not in window:
         return "not fittable"
-    low, high = window["slope_ci"]
-    flag = ""
-    if record["paper"] is not None:
-        flag = " ✗" if abs(window["slope"] - record["paper"]) > TOLERANCE else ""
-    return f"{window['slope']:+.2f} [{low:+.2f}, {high:+.2f}]{flag}"
+    off = record["paper"] is not None and abs(window["slope"] - record["paper"]) > TOLERANCE
+    return _interval(window) + (" ✗" if off else "")
 
 
 def table1(profile: str, activations: Sequence[str] = ACTIVATIONS) -> Report:

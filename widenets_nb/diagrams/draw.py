@@ -169,22 +169,23 @@ def diagram_caption(diagram: Diagram) -> str:
             f"{diagram.edges} + {diagram.loops} = {diagram.euler}; {surfaces}")
 
 
-def feynman_figure(diagram: Diagram, labels: Sequence[str] | None = None,
-                   title: str | None = None) -> go.Figure:
-    """The Feynman diagram alone."""
-    fig = go.Figure(feynman_traces(diagram, labels))
+def _single(traces: list[go.Scatter], diagram: Diagram, title: str | None) -> go.Figure:
+    fig = go.Figure(traces)
     themed(fig, title or diagram_caption(diagram), "", "", height=420)
     _square_axes(fig)
     return fig
+
+
+def feynman_figure(diagram: Diagram, labels: Sequence[str] | None = None,
+                   title: str | None = None) -> go.Figure:
+    """The Feynman diagram alone."""
+    return _single(feynman_traces(diagram, labels), diagram, title)
 
 
 def double_line_figure(diagram: Diagram, labels: Sequence[str] | None = None,
                        title: str | None = None) -> go.Figure:
     """The double-line graph alone, faces as coloured loops."""
-    fig = go.Figure(double_line_traces(diagram, labels))
-    themed(fig, title or diagram_caption(diagram), "", "", height=420)
-    _square_axes(fig)
-    return fig
+    return _single(double_line_traces(diagram, labels), diagram, title)
 
 
 def diagram_figure(diagram: Diagram, labels: Sequence[str] | None = None,
