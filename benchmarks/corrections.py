@@ -23,8 +23,9 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from widenets_nb import __version__, config, corrections, dynamics, operators
-from widenets_nb import corrections_experiments as ce
+from widenets_nb import __version__, config, dynamics, operators
+from widenets_nb.corrections import closed_forms as corrections
+from widenets_nb.corrections import experiments as ce
 
 WIDTHS = (256, 512, 1024, 2048, 4096)
 STEPS = 10_000

@@ -24,8 +24,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from widenets_nb import config, spectra
-from widenets_nb import spectra_experiments as E
+from widenets_nb import config
+from widenets_nb.spectra import experiments as E
+from widenets_nb.spectra import solvers as spectra
 
 OUT = Path(__file__).parent / "results" / "spectra.md"
 TOP, KRYLOV, PROBES = 20, 40, 1000

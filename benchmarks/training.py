@@ -24,7 +24,7 @@ from widenets_nb import config
 from widenets_nb.dynamics import TrainConfig, train_many
 from widenets_nb.nets import init_many
 from widenets_nb.ntk import ntk, ntk_vp
-from widenets_nb.training_experiments import DRIFT_PROFILES, fig1a, mnist_pair
+from widenets_nb.training.experiments import DRIFT_PROFILES, fig1a, mnist_pair
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "benchmarks" / "results" / "training.md"

@@ -19,7 +19,7 @@ import numpy as np
 
 from widenets_nb.correlators import NAMED
 from widenets_nb.correlators.estimate import default_inputs, measure_all
-from widenets_nb.correlators.tables import protocol
+from widenets_nb.correlators.experiments import protocol
 from widenets_nb.fits import fit_exponent, moment, weighted_slope
 
 

@@ -7,7 +7,8 @@ import jax
 import numpy as np
 import pytest
 
-from widenets_nb import corrections, operators
+from widenets_nb import operators
+from widenets_nb.corrections import closed_forms as corrections
 from widenets_nb.nets import Network
 
 N_TRAIN = 4

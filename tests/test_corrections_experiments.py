@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from widenets_nb import config
-from widenets_nb import corrections_experiments as ce
+from widenets_nb.corrections import experiments as ce
 
 WIDTHS = (128, 512)
 SEEDS = 3

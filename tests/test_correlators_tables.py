@@ -8,7 +8,8 @@ import pytest
 
 from widenets_nb import fits, reproduce
 from widenets_nb.__main__ import main
-from widenets_nb.correlators import figures, tables
+from widenets_nb.correlators import experiments as tables
+from widenets_nb.correlators import figures
 from widenets_nb.correlators.estimate import default_inputs, measure
 from widenets_nb.fits import fit_exponent
 from widenets_nb.nets import Network

@@ -7,15 +7,15 @@ import pytest
 
 from widenets_nb.correlators import NAMED, parse
 from widenets_nb.diagrams import leading_diagrams
-from widenets_nb.diagrams.compare import exact_vs_monte_carlo, tightness
-from widenets_nb.diagrams.draw import (
+from widenets_nb.diagrams.experiments import exact_vs_monte_carlo, tightness
+from widenets_nb.diagrams.figures import (
     counts_figure,
     diagram_figure,
     double_line_figure,
     feynman_figure,
     lemma2_figure,
 )
-from widenets_nb.diagrams.panels import diagram_panel, polynomial_text
+from widenets_nb.diagrams.panel import diagram_panel, polynomial_text
 
 
 def _lines(fig):

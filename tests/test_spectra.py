@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from jax.flatten_util import ravel_pytree
 
-from widenets_nb import spectra
 from widenets_nb.nets import Network
+from widenets_nb.spectra import solvers as spectra
 
 
 def problem(activation="tanh", outputs=2, depth=2, width=5, points=4, seed=0, bias=False):

@@ -4,8 +4,9 @@ import jax
 import numpy as np
 import pytest
 
-from widenets_nb import plots_spectra, spectra
-from widenets_nb import spectra_experiments as E
+from widenets_nb.spectra import experiments as E
+from widenets_nb.spectra import figures as plots_spectra
+from widenets_nb.spectra import solvers as spectra
 
 
 @pytest.fixture(scope="module")

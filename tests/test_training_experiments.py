@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from widenets_nb import Network, infinite_width
-from widenets_nb import training_experiments as te
 from widenets_nb.nets import init_many
 from widenets_nb.ntk import ntk, ntk_entry
+from widenets_nb.training import experiments as te
 
 TINY = te.DriftSetup(activations=("tanh",), optimizers=("gd", "sgd"), widths=(32, 128, 512),
                      samples_per_class=4, steps=16, batch_size=4, inits=8)

@@ -3,7 +3,7 @@
 The public API, as a flat list of re-exports.
 """
 
-from . import config
+from . import config  # first: applies WIDENETS_X64 before any array exists
 from ._version import __version__
 from .cache import cache_key, cached
 from .corrections import kernel_correction, late_time, theta_late

@@ -32,7 +32,7 @@ def _info(args: argparse.Namespace) -> dict[str, Any]:
         "version": __version__,
         "profile": config.PROFILE,
         "cache_dir": str(config.CACHE_DIR),
-        "x64": config.X64,
+        "x64": bool(jax.config.jax_enable_x64),
         "backend": jax.default_backend(),
         "devices": [str(d) for d in jax.devices()],
     }

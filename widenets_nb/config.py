@@ -6,7 +6,8 @@ This is the only module that reads the environment, once, at import:
   ``standard`` (the default: minutes on a laptop CPU) or ``paper`` (the paper's exact
   protocol, for accelerators or overnight runs).
 - ``WIDENETS_CACHE``: the result cache directory (default ``~/.cache/widenets``).
-- ``WIDENETS_X64``: ``1`` to compute in float64 (default ``0``).
+- ``WIDENETS_X64``: ``1`` to compute in float64 from import on (default ``0``: JAX's
+  own default, float32); see ``apply``.
 """
 
 from __future__ import annotations
@@ -58,10 +59,15 @@ def pick(options: dict[str, object], name: str | None = None) -> object:
     return options[key]
 
 
-def enable_x64(flag: bool | None = None) -> bool:
-    """Switch JAX to float64 when ``flag`` (default: ``WIDENETS_X64``) is true; return it."""
-    import jax
+def apply() -> None:
+    """Apply the environment to JAX, once, when ``widenets_nb`` is imported: with
+    ``WIDENETS_X64=1`` every array is float64 from then on. Without it JAX's own setting
+    is left as it is; no other module changes the session's precision (a computation that
+    needs float64 says so and scopes it with ``jax.enable_x64(True)``)."""
+    if X64:
+        import jax
 
-    on = X64 if flag is None else bool(flag)
-    jax.config.update("jax_enable_x64", on)
-    return on
+        jax.config.update("jax_enable_x64", True)
+
+
+apply()

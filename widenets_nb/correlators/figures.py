@@ -92,7 +92,7 @@ def window_figure(payload: dict[str, Any], title: str | None = None) -> go.Figur
     """Fitted exponent against the largest width of the fit window 2^a..2^k, one panel per
     activation and one colour per table row, with the 95% CI as error bars; the paper's
     value (dotted) and the end of the paper's width range (grey line) for comparison."""
-    from .tables import PAPER_WIDTHS
+    from .experiments import PAPER_WIDTHS
 
     activations = list(payload["rows"][0]["fits"])
     fig = make_subplots(rows=1, cols=len(activations), subplot_titles=activations,

@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from .fits import Fit, moment
-from .plots import COLORS, themed
+from ..fits import Fit, moment
+from ..plots import COLORS, themed
 
 
 def _fit_label(fit: Fit | None) -> str:

@@ -23,11 +23,12 @@ import jax
 import numpy as np
 from tqdm.auto import tqdm
 
-from . import config, corrections, dynamics, fits, operators
-from .cache import cached
-from .data import load_mnist
-from .nets import Network
-from .reproduce import Report
+from .. import config, dynamics, fits, operators
+from ..cache import cached
+from ..data import load_mnist
+from ..nets import Network
+from ..results import Report
+from . import closed_forms as corrections
 
 PREDICTIONS: tuple[str, ...] = ("leading_continuous", "corrected_continuous",
                                 "leading_discrete", "corrected_discrete")

@@ -8,7 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .plots import COLORS, themed
+from ..plots import COLORS, themed
 
 STYLE = {
     "leading_continuous": ("constant kernel, gradient flow", COLORS[2], "dot"),

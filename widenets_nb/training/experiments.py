@@ -21,13 +21,13 @@ import jax.numpy as jnp
 import numpy as np
 from tqdm.auto import tqdm
 
-from . import cache, config
-from .data import load_mnist
-from .dynamics import TrainConfig, log_steps, loss_scale, train_many
-from .fits import Fit, NotFittable, fit_exponent
-from .kernels import infinite_width
-from .nets import Network, init_many
-from .ntk import ntk_entry, ntk_vp
+from .. import cache, config
+from ..data import load_mnist
+from ..dynamics import TrainConfig, log_steps, loss_scale, train_many
+from ..fits import Fit, NotFittable, fit_exponent
+from ..kernels import infinite_width
+from ..nets import Network, init_many
+from ..ntk import ntk_entry, ntk_vp
 
 
 @dataclasses.dataclass(frozen=True)
@@ -348,7 +348,7 @@ def _fit_text(fit: Fit | None) -> str:
 def fig1a(profile: str) -> object:
     """``reproduce fig1a``: kernel drift (Fig. 1a), Thm 10-11 variances, App. E.2 and the
     infinite-width limit, with fitted exponents and 95% bootstrap CIs."""
-    from .reproduce import Report
+    from ..results import Report
 
     drift_setup, linearity_kwargs, limit_kwargs = profile_settings(profile)
     drift = kernel_drift(drift_setup)

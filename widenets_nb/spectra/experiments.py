@@ -20,11 +20,12 @@ import jax
 import numpy as np
 from tqdm.auto import tqdm
 
-from . import config, dynamics, fits, spectra
-from .cache import cached
-from .data import load_mnist
-from .nets import Network, Params
-from .reproduce import Report
+from .. import config, dynamics, fits
+from ..cache import cached
+from ..data import load_mnist
+from ..nets import Network, Params
+from ..results import Report
+from . import solvers as spectra
 
 DIGITS = {2: (0, 1), 3: (0, 1, 2)}
 

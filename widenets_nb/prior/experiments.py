@@ -13,8 +13,8 @@ import jax
 import numpy as np
 from jax.typing import ArrayLike
 
-from .kernels import infinite_width
-from .nets import Network, outputs_at_init
+from ..kernels import infinite_width
+from ..nets import Network, outputs_at_init
 
 
 @dataclasses.dataclass(frozen=True)

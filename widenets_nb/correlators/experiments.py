@@ -25,7 +25,7 @@ from typing import Any
 from .. import config
 from ..fits import CorrectedFit, Fit, NotFittable, fit_exponent, fit_with_correction
 from ..nets import ACTIVATIONS as NET_ACTIVATIONS
-from ..reproduce import Report
+from ..results import Report
 from .clusters import predict
 from .estimate import INPUT_SEED, Measurement, default_inputs, measure_all, widths_from_exponents
 from .notation import NAMED, parse

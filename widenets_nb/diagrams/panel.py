@@ -8,9 +8,9 @@ import html
 import ipywidgets as W
 
 from ..widgets import Panel
-from .draw import diagram_figure
 from .exact import as_correlator, exact_correlator
 from .feynman import Diagram, leading_diagrams
+from .figures import diagram_figure
 
 MAX_LISTED = 400
 

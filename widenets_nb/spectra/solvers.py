@@ -29,8 +29,8 @@ from jax.typing import ArrayLike
 from matfree import decomp, stochtrace
 from tqdm.auto import tqdm
 
-from .nets import Network, Params
-from .ntk import ntk
+from ..nets import Network, Params
+from ..ntk import ntk
 
 OPERATORS: tuple[str, ...] = ("H", "A", "B")
 MOMENTS: tuple[int, ...] = (1, 2, 3, 4)

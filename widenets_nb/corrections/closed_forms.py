@@ -33,7 +33,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
-from .operators import Tower
+from ..operators import Tower
 
 
 @dataclasses.dataclass(frozen=True)

@@ -10,10 +10,10 @@ import dataclasses
 
 import ipywidgets as W
 
-from . import plots_training
-from .nets import ACTIVATIONS
-from .training_experiments import DriftSetup, infinite_width_limit, kernel_drift, step_linearity
-from .widgets import Panel, log2_slider
+from ..nets import ACTIVATIONS
+from ..widgets import Panel, log2_slider
+from . import figures as plots_training
+from .experiments import DriftSetup, infinite_width_limit, kernel_drift, step_linearity
 
 _STYLE = {"description_width": "initial"}
 

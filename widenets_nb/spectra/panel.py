@@ -6,9 +6,10 @@ import ipywidgets as W
 import jax
 import numpy as np
 
-from . import plots_spectra, spectra
-from . import spectra_experiments as E
-from .widgets import Panel, log2_slider
+from ..widgets import Panel, log2_slider
+from . import experiments as E
+from . import figures as plots_spectra
+from . import solvers as spectra
 
 SMOOTH_AND_RELU = ("relu", "tanh", "erf", "gelu", "linear")
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from .plots import COLORS, themed
+from ..plots import COLORS, themed
 
 
 def loglog_fits(series: Sequence[dict], title: str, y_title: str) -> go.Figure:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import ipywidgets as W
 import numpy as np
 
-from . import corrections_experiments as ce
-from . import plots_corrections
-from .widgets import Panel, log2_slider
+from ..widgets import Panel, log2_slider
+from . import experiments as ce
+from . import figures as plots_corrections
 
 ACTIVATIONS: tuple[str, ...] = ("tanh", "erf", "gelu")
 

@@ -1,0 +1,5 @@
+"""Sec. 3.1, App. E.4, Figs. 1b-c, 11 (notebook 04): O(1/n) corrections to training."""
+
+from .closed_forms import kernel_correction, late_time, theta_late
+
+__all__ = ["kernel_correction", "late_time", "theta_late"]
