@@ -25,8 +25,10 @@ lab: install
 lint: install
 	$(BIN)/ruff check .
 
+# The unit tests and every docstring example of the package (--doctest-modules).
 pytest: install
-	JAX_NUMPY_RANK_PROMOTION=raise $(BIN)/python -m pytest -q --ignore=tests/browser
+	JAX_NUMPY_RANK_PROMOTION=raise $(BIN)/python -m pytest -q --doctest-modules \
+		--ignore=tests/browser widenets_nb tests
 
 nbval: install
 	WIDENETS_PROFILE=quick $(BIN)/python -m pytest -q --nbval-lax --nbval-current-env -p no:cacheprovider notebooks

@@ -1,5 +1,17 @@
-"""Shared test setup: float64 everywhere (dense references need it)."""
+"""Shared test setup: float64 everywhere (dense references need it), and a float32 lane.
+
+The tables and panels run in float32 (JAX's default) for users; tests that take the
+``float32`` fixture run their body with float64 switched off, so that path is tested too.
+"""
 
 import jax
+import pytest
 
 jax.config.update("jax_enable_x64", True)
+
+
+@pytest.fixture
+def float32():
+    """Run the test body in float32 (``jax.enable_x64(False)``, scoped to the test)."""
+    with jax.enable_x64(False):
+        yield

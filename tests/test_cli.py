@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from widenets_nb import reproduce
+from widenets_nb import __version__, reproduce, results
 from widenets_nb.__main__ import main
 
 
@@ -18,7 +18,11 @@ def test_info_prints_json():
     code, out, err = run_cli("info")
     assert code == 0, err
     info = json.loads(out)
-    assert info["backend"] == "cpu" and info["profile"] in ("quick", "standard", "paper")
+    import jax
+
+    assert info["backend"] == jax.default_backend()
+    assert info["devices"] and info["profile"] in ("quick", "standard", "paper")
+    assert info["version"] == __version__ and info["x64"] in (True, False)
 
 
 def test_help_lists_commands():
@@ -33,19 +37,28 @@ def test_unknown_target_is_one_line_error(capsys):
 
 
 def test_reproduce_writes_results_with_provenance(tmp_path, monkeypatch):
-    def demo(profile):
-        return reproduce.Report(payload={"rows": [1, 2]}, markdown="| a |\n|---|\n| 1 |")
+    scaling = results.scaling("demo", (8, 16, 32), [[1.0, 1.1, 0.9], [0.5, 0.55, 0.45],
+                                                    [0.25, 0.2, 0.3]], labels={"row": 1})
 
-    monkeypatch.setitem(reproduce.TARGETS, "demo", f"{__name__}:_unused")
-    monkeypatch.setattr(sys.modules[__name__], "_unused", demo, raising=False)
-    monkeypatch.setattr(reproduce.config, "RESULTS_DIR", tmp_path)
-    json_path, md_path = reproduce.run("demo", "quick")
+    def demo(profile):
+        return results.Report("demo", {"widths": [8, 16, 32]}, (scaling,), {"rows": [1, 2]},
+                              "| a |\n|---|\n| 1 |")
+
+    monkeypatch.setitem(reproduce.TARGETS, "demo", demo)
+    json_path, md_path = reproduce.run("demo", "quick", directory=tmp_path)
     data = json.loads(json_path.read_text())
-    assert data["rows"] == [1, 2] and data["target"] == "demo"
+    assert data["data"] == {"rows": [1, 2]} and data["target"] == "demo"
     assert set(data["provenance"]) >= {"command", "date", "version", "profile", "wall_time_s"}
     assert json_path.name == "demo_quick.json" and "| profile | `quick` |" in md_path.read_text()
+    loaded = results.load("demo", "quick", directory=tmp_path)
+    assert loaded.find(row=1) == scaling and loaded.provenance.profile == "quick"
+
+
+def test_reproduce_rejects_unknown_option():
+    with pytest.raises(ValueError, match="takes no --bogus option"):
+        reproduce.run("table1", "quick", bogus=1)
 
 
 def test_bad_profile_is_rejected():
     with pytest.raises(ValueError, match="not a profile"):
-        reproduce.run.__globals__["config"].profile("fast")
+        reproduce.run("table1", "fast")

@@ -144,7 +144,7 @@ def _run(net: Network, config: TrainConfig, params: Params, x: jax.Array, y: jax
     scale = loss_scale(config, batch)
     full_scale = loss_scale(config, n_train)
     optimizer = optax.sgd(config.learning_rate)
-    key = jax.random.PRNGKey(config.seed)
+    key = jax.random.key(config.seed)
 
     def step(t, carry):
         p, state = carry

@@ -116,7 +116,7 @@ def ntk_max_eigenvalue(
 ) -> float:
     """lambda_max(Theta) on the inputs ``x`` (one output) by power iteration with ``ntk_vp``."""
     x = _as_inputs(net, x, "x")
-    v = jax.random.normal(jax.random.PRNGKey(seed), (x.shape[0], net.outputs), x.dtype)
+    v = jax.random.normal(jax.random.key(seed), (x.shape[0], net.outputs), x.dtype)
     product = jax.jit(lambda u: ntk_vp(net, params, x, u))
     value = 0.0
     for _ in range(iterations):

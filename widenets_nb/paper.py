@@ -69,4 +69,8 @@ SLOPES: dict[str, Slope] = {
                                  "layer; the paper observed n^-1)"),
     "fig10.moments": Slope(-1.0, "Fig. 10a, eq. 78-80: (Tr H^m - Tr Θ^m)/Tr Θ^m ~ n^-1"),
     "fig10.rms_b": Slope(-0.5, "Fig. 10b: RMS eigenvalue of B ~ n^-1/2 (one hidden layer)"),
+    "fig11.leading": Slope(-1.0, "Sec. 3.1: the constant-kernel dynamics misses the O(1/n) "
+                                 "motion of Θ: its error ~ n^-1"),
+    "fig11.corrected": Slope(-2.0, "Sec. 3.1, App. E.4: the O(1/n) dynamics (tower cut at "
+                                   "O_4, eq. 89) is exact to O(1/n): its error ~ n^-2"),
 }
