@@ -2,9 +2,10 @@
 
     .venv/bin/python benchmarks/corrections.py
 
-Writes ``benchmarks/results/corrections.md``. 20 training images and 4 test images (M = 24),
-one hidden layer (tanh), 10^4 GD steps recorded at 57 log-spaced steps, float64. For every
-width: the operators (``operators.tower``: reduction to the input span, gradients, M
+Writes ``benchmarks/results/corrections.md``. The paper profile's ``Fig11Protocol``: 20
+training images and 4 test images (M = 24), one hidden layer (tanh), 10^4 GD steps recorded at
+57 log-spaced steps, float64 (``jax.enable_x64``, scoped to the benchmark). For every width:
+the operators (``operators.tower``: reduction to the input span, gradients, M
 Hessian-gradient products and N(N+1)/2 third-derivative contractions, the (M^2, P) x (P, N^2)
 product), then the time evolution (continuous closed forms and the discrete GD recursion,
 leading and corrected). "first" includes JIT compilation; "warm" is the best of ``REPEATS``
@@ -23,12 +24,10 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from widenets_nb import __version__, config, dynamics, operators
-from widenets_nb.corrections import closed_forms as corrections
-from widenets_nb.corrections import experiments as ce
+from widenets_nb import __version__, dynamics, operators
+from widenets_nb.corrections import closed_forms, experiments
 
-WIDTHS = (256, 512, 1024, 2048, 4096)
-STEPS = 10_000
+PROTOCOL = experiments.Fig11Protocol.for_profile("paper")
 REPEATS = 2
 OUT = Path(__file__).parent / "results" / "corrections.md"
 
@@ -41,20 +40,26 @@ def timed(fn) -> tuple[float, object]:
 
 def evolve(tower: operators.Tower, record: np.ndarray) -> None:
     for order in ("leading", "corrected"):
-        corrections.continuous(tower, 0.1 * record, order)
-        corrections.discrete(tower, 0.1, record, order)
+        closed_forms.continuous(tower, PROTOCOL.learning_rate * record, order)
+        closed_forms.discrete(tower, PROTOCOL.learning_rate, record, order)
 
 
 def main() -> None:
-    config.enable_x64(True)
-    data = ce.mnist()
+    with jax.enable_x64(True):
+        rows = measure()
+    write(rows)
+
+
+def measure() -> list[tuple]:
+    """Operators and evolution, first and warm, at every width (call with float64 on)."""
+    data = PROTOCOL.data()
     x = np.concatenate([data.x_train, data.x_test])
     n = len(data.y)
-    record = np.asarray(dynamics.log_steps(STEPS, 4))
+    record = np.asarray(dynamics.log_steps(PROTOCOL.steps, PROTOCOL.per_octave))
     rows = []
-    for width in WIDTHS:
-        net = ce.network("tanh", width, 1)
-        params = net.sample(jax.random.PRNGKey(0))
+    for width in PROTOCOL.widths:
+        net = experiments.network("tanh", width, PROTOCOL.depth)
+        params = net.sample(jax.random.key(0))
 
         def build(net=net, params=params):
             r = operators.reduce_to_span(net, params, x)
@@ -67,6 +72,10 @@ def main() -> None:
                        for _ in range(REPEATS))
         rows.append((width, net.num_params, first_ops, warm_ops, first_evo, warm_evo))
         print(rows[-1], flush=True)
+    return rows
+
+
+def write(rows: list[tuple]) -> None:
     machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs"
     lines = [
         "# O(1/n) trajectory prediction: timings",
@@ -74,7 +83,7 @@ def main() -> None:
         f"`benchmarks/corrections.py`, widenets {__version__}, "
         f"{datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC, {machine}, "
         f"Python {platform.python_version()}, jax {jax.__version__}. 20 training + 4 test "
-        f"MNIST images, one hidden layer (tanh), {STEPS} steps (57 recorded), float64. "
+        f"MNIST images, one hidden layer (tanh), {PROTOCOL.steps} steps (57 recorded), float64. "
         "Seconds; warm = best of "
         f"{REPEATS} repeated calls. The machine was shared with other heavy jobs (load "
         f"average {os.getloadavg()[0]:.0f} on {os.cpu_count()} cores while this ran): "

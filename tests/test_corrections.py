@@ -18,8 +18,8 @@ TIMES = np.array([0.0, 0.3, 1.0, 3.0, 10.0, 40.0])
 @pytest.fixture(scope="module")
 def tower():
     net = Network(input_dim=3, width=6, depth=1, activation="tanh")
-    params = net.sample(jax.random.PRNGKey(1))
-    x = np.asarray(jax.random.normal(jax.random.PRNGKey(2), (6, 3)))
+    params = net.sample(jax.random.key(1))
+    x = np.asarray(jax.random.normal(jax.random.key(2), (6, 3)))
     return operators.tower(net, params, x[:N_TRAIN], np.array([1.0, -1.0, 1.0, -1.0]),
                            x[N_TRAIN:])
 
@@ -85,6 +85,19 @@ def test_discrete_leading_order_is_the_linear_model(tower):
     step = np.eye(N_TRAIN) - eta * tower.theta[:N_TRAIN]
     expect = [np.linalg.matrix_power(step, s) @ (tower.f0[:N_TRAIN] - tower.y) for s in steps]
     np.testing.assert_allclose(pred.f[:, :N_TRAIN] - tower.y, expect, atol=1e-12)
+
+
+def test_discrete_recursion_computes_in_float64_in_a_float32_session(tower, float32):
+    """The recursion scopes float64 itself: in a float32 session it returns float64 and the
+    same numbers as in a float64 one (the reference below is computed with x64 on)."""
+    steps = np.array([0, 5, 50])
+    pred = corrections.discrete(tower, 0.2, steps)
+    with jax.enable_x64(True):
+        reference = corrections.discrete(tower, 0.2, steps)
+    assert not jax.config.jax_enable_x64
+    assert pred.f.dtype == np.float64 and pred.theta.dtype == np.float64
+    np.testing.assert_array_equal(pred.f, reference.f)
+    np.testing.assert_array_equal(pred.theta, reference.theta)
 
 
 def test_bad_inputs(tower):

@@ -1,58 +1,138 @@
-"""Fig. 11: a real training run against its own predictions, at small size."""
+"""Fig. 11: real training runs against their own predictions, at small size, and the committed
+standard-profile results."""
 
+import dataclasses
+import json
+
+import jax
 import numpy as np
 import pytest
 
-from widenets_nb import config
-from widenets_nb.corrections import experiments as ce
+from widenets_nb import config, results
+from widenets_nb.corrections import experiments
 
-WIDTHS = (128, 512)
-SEEDS = 3
+PROTOCOL = experiments.Fig11Protocol(widths=(128, 512), inits=3, steps=300,
+                                     activations=("tanh",), per_class=4)
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory):
+def sweep(tmp_path_factory):
     patch = pytest.MonkeyPatch()
     patch.setattr(config, "CACHE_DIR", tmp_path_factory.mktemp("cache"))
-    patch.setitem(ce.SETTINGS, "quick", dict(widths=WIDTHS, seeds=SEEDS, steps=300,
-                                             activations=("tanh",), per_class=4))
-    yield ce.fig11("quick")
+    yield experiments.sweep(PROTOCOL, progress=False)
     patch.undo()
 
 
-def test_corrected_prediction_beats_the_infinite_width_one_on_every_seed(report):
+def test_corrected_prediction_beats_the_infinite_width_one_on_every_seed(sweep):
     """Leading-order error ~ A/n, corrected ~ B/n^2 (per network); at width 512 the measured
     ratio is about two orders of magnitude for the discrete recursion (the ratio grows like n),
     so a factor 10 on every seed and every quantity leaves a wide margin. In continuous time
     at eta = 0.1 only the kernel improves reliably (f carries an O(eta) discretization error
     independent of n): a factor 3 there."""
-    errors = report.payload["results"]["tanh"]["errors"]
-    for q in ce.QUANTITIES:
-        lead = np.array(errors["leading_discrete"][q])[-1]
-        corr = np.array(errors["corrected_discrete"][q])[-1]
-        assert lead.shape == (SEEDS,) and np.all(lead > 1e-4)
+    for q in experiments.QUANTITIES:
+        lead = sweep.errors["tanh", "leading_discrete", q][-1]
+        corr = sweep.errors["tanh", "corrected_discrete", q][-1]
+        assert lead.shape == (PROTOCOL.inits,) and np.all(lead > 1e-4)
         assert np.all(corr < lead / 10), (q, corr, lead)
-    lead = np.array(errors["leading_continuous"]["theta"])[-1]
-    corr = np.array(errors["corrected_continuous"]["theta"])[-1]
+    lead = sweep.errors["tanh", "leading_continuous", "theta"][-1]
+    corr = sweep.errors["tanh", "corrected_continuous", "theta"][-1]
     assert np.all(corr < lead / 3)
 
 
-def test_error_slopes_separate(report):
+def test_error_slopes_separate(sweep):
     """The corrected error falls faster with width than the leading one (expected -2 vs -1);
     with two widths and three seeds we ask for a gap of 0.5 in the fitted slope."""
-    fits = report.payload["results"]["tanh"]["fits"]
-    for q in ce.QUANTITIES:
-        lead, corr = fits["leading_discrete"][q], fits["corrected_discrete"][q]
-        assert -1.6 < lead["slope"] < -0.5
-        assert corr["slope"] < lead["slope"] - 0.5
-    assert "corrected discrete" in report.markdown and "slope" in report.markdown
-    example = report.payload["results"]["tanh"]["examples"][str(WIDTHS[-1])]
-    assert len(example["steps"]) == len(example["actual"]["f_train"])
+    for q in experiments.QUANTITIES:
+        lead = sweep.scaling("tanh", q, "leading_discrete")
+        corr = sweep.scaling("tanh", q, "corrected_discrete")
+        assert -1.6 < lead.slope < -0.5
+        assert corr.slope < lead.slope - 0.5
+        assert (lead.predicted, corr.predicted) == (-1.0, -2.0)
+        assert corr.counts == (PROTOCOL.inits,) * 2
+        # the Scaling's mean is the mean of the runs' errors
+        np.testing.assert_allclose(corr.values,
+                                   sweep.errors["tanh", "corrected_discrete", q].mean(axis=1))
+    assert sweep.scaling("tanh", "theta", "leading_continuous").predicted is None
 
 
-def test_the_actual_run_moves_and_matches_training_at_step_zero(report):
-    example = report.payload["results"]["tanh"]["examples"][str(WIDTHS[0])]
-    actual = np.array(example["actual"]["f_train"])
+def test_report_round_trip_and_markdown(sweep, tmp_path):
+    report = sweep.report()
+    text = json.dumps(report.to_json())
+    back = experiments.Fig11.from_report(results.Report.from_json(json.loads(text)))
+    assert back.protocol == PROTOCOL and back.scalings == sweep.scalings
+    assert back.n_train == 2 * PROTOCOL.per_class and back.n_test == 4
+    for key, errors in sweep.errors.items():
+        np.testing.assert_array_equal(back.errors[key], errors)
+    example = back.examples["tanh", PROTOCOL.widths[-1]]
+    np.testing.assert_array_equal(example.actual["f_train"],
+                                  sweep.examples["tanh", PROTOCOL.widths[-1]].actual["f_train"])
+    s = sweep.scaling("tanh", "f_test", "corrected_discrete")
+    row = f"| tanh | f_test | corrected discrete | {s.values[0]:.2e} | {s.values[1]:.2e} | " \
+          f"{results.format_slope(s.slope, s.slope_ci)} |"
+    assert row in report.markdown
+
+
+def test_the_actual_run_moves_and_matches_training_at_step_zero(sweep):
+    example = sweep.examples["tanh", PROTOCOL.widths[0]]
+    actual = example.actual["f_train"]
+    assert len(example.steps) == len(actual)
     assert abs(actual[-1] - actual[0]) > 0.1
-    for p in ce.PREDICTIONS:
-        assert example[p]["f_train"][0] == pytest.approx(actual[0], abs=1e-12)
+    for p in experiments.PREDICTIONS:
+        assert example.predicted[p]["f_train"][0] == pytest.approx(actual[0], abs=1e-12)
+
+
+def test_a_run_computes_in_float64_in_a_float32_session(sweep, tmp_path, monkeypatch,
+                                                         float32):
+    """No global x64: the run scopes float64 itself and gives the float64 session's numbers
+    (the sweep fixture ran with x64 on), recomputed from an empty cache."""
+    monkeypatch.setattr(config, "CACHE_DIR", tmp_path)
+    run = experiments.trajectory(PROTOCOL.run("tanh", PROTOCOL.widths[0], 1))
+    assert not jax.config.jax_enable_x64
+    assert run.actual_f.dtype == np.float64
+    for p, per in run.errors().items():
+        for q, e in per.items():
+            assert e == sweep.errors["tanh", p, q][0, 1], (p, q)
+
+
+def test_profiles():
+    """The notebook, ``reproduce fig11`` and the quick trajectory share one protocol: the
+    quick panel run is one of the quick sweep's runs (so they share a cached run)."""
+    quick = experiments.Fig11Protocol.for_profile("quick")
+    run = experiments.TrajectoryProtocol.for_profile("quick")
+    assert quick.run(run.activation, run.width, run.seed) == run
+    standard = experiments.Fig11Protocol.for_profile("standard")
+    assert standard.widths == (256, 512, 1024, 2048) and standard.inits == 3
+    assert experiments.Fig11Protocol.for_profile("paper").widths[-1] == 4096
+    with pytest.raises(ValueError, match="profile"):
+        experiments.Fig11Protocol.for_profile("fast")
+
+
+def test_committed_standard_results_load_as_typed_objects():
+    """data/results/fig11_standard.json: the standard protocol, every scaling fitted, the
+    constant kernel's error slope within 0.1 of -1 (measured -0.94 to -0.99) and the O(1/n)
+    GD recursion's faster than n^-1.5 (measured -1.85 to -1.92) for every activation."""
+    fig11 = experiments.Fig11.from_report(results.load("fig11", "standard"))
+    assert fig11.protocol == experiments.Fig11Protocol.for_profile("standard")
+    assert len(fig11.scalings) == 3 * len(experiments.QUANTITIES) * len(experiments.PREDICTIONS)
+    assert all(s.fitted for s in fig11.scalings)
+    for a in fig11.protocol.activations:
+        assert fig11.scaling(a, "theta", "corrected_discrete").slope < -1.5
+        lead = fig11.scaling(a, "theta", "leading_discrete")
+        assert abs(lead.slope + 1) < 0.1
+        np.testing.assert_allclose(lead.values, fig11.errors[a, "leading_discrete",
+                                                             "theta"].mean(axis=1))
+    example = fig11.examples["gelu", 2048]
+    assert example.labels["theta"] == "Θ(training image 0, training image 19)"
+    with pytest.raises(KeyError, match="relu"):
+        fig11.scaling("relu", "theta", "corrected_discrete")
+
+
+def test_fig11_target_uses_the_profile_protocol(monkeypatch):
+    """``reproduce fig11`` runs ``sweep`` on ``Fig11Protocol.for_profile``."""
+    seen = []
+    fake = experiments.Fig11(PROTOCOL, (), {}, {}, 8, 4)
+    monkeypatch.setattr(experiments, "sweep",
+                        lambda protocol: seen.append(protocol) or fake)
+    report = experiments.fig11("quick")
+    assert seen == [experiments.Fig11Protocol.for_profile("quick")]
+    assert report.target == "fig11" and report.protocol == dataclasses.asdict(PROTOCOL)

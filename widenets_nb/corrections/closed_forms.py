@@ -226,7 +226,8 @@ def discrete(tower: Tower, learning_rate: float, steps: ArrayLike,
       Theta  += -eta O_3 . Df + eta^2/2 d2Theta(Df, Df)
       O_3    += -eta O_4 . Df            (O_4 constant)
       O_{1,1} += -eta dO_{1,1} . Df      (eq. 118; dO_{1,1}, K, d2Theta constant)
-    ``order="leading"`` keeps Theta = Theta_0 and only the first term.
+    ``order="leading"`` keeps Theta = Theta_0 and only the first term. Computes in float64
+    (``jax.enable_x64``, scoped to the call): the corrections are O(1/n^2)-accurate.
 
     Args:
       steps: increasing recorded steps (0 = initialization).
@@ -240,13 +241,15 @@ def discrete(tower: Tower, learning_rate: float, steps: ArrayLike,
         raise ValueError("steps must be increasing non-negative integers.")
     bounds = np.stack([np.concatenate([[0], record[:-1]]), record], axis=1)
     m, n = tower.theta.shape
-    state = (jnp.asarray(tower.f0), jnp.asarray(tower.theta),
-             jnp.asarray(tower.o3.reshape(m * n, n)), jnp.asarray(tower.o11.reshape(m * n, n)))
     stacked = np.concatenate([a.reshape(-1, n) for a in (tower.k3, tower.d2theta, tower.o4,
                                                          tower.do11)])
-    consts = (jnp.asarray(tower.y), jnp.asarray(stacked))
-    f, theta = jax.device_get(_iterate(state, consts, jnp.asarray(bounds), learning_rate,
-                                       order == "corrected"))
+    with jax.enable_x64(True):
+        state = (jnp.asarray(tower.f0), jnp.asarray(tower.theta),
+                 jnp.asarray(tower.o3.reshape(m * n, n)),
+                 jnp.asarray(tower.o11.reshape(m * n, n)))
+        consts = (jnp.asarray(tower.y), jnp.asarray(stacked))
+        f, theta = jax.device_get(_iterate(state, consts, jnp.asarray(bounds), learning_rate,
+                                           order == "corrected"))
     if not (np.all(np.isfinite(f)) and np.all(np.isfinite(theta))):
         raise ValueError(f"the predicted recursion diverged at learning rate {learning_rate:g}; "
                          "lower it (GD needs eta < 2 / lambda_max(Theta_0)).")

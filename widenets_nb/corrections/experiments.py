@@ -1,48 +1,67 @@
 """Figs. 1b-c and 11 (App. E.4): one training run against its own O(1/n) prediction.
 
 Protocol (App. A.2): two-class MNIST (digits 0 and 1), 10 training images per class, full-batch
-GD with learning rate 0.1 on the summed MSE (``corrections`` convention), one hidden layer of
+GD with learning rate 0.1 on the summed MSE (``closed_forms`` convention), one hidden layer of
 width n with a smooth activation, input scaling D^{-1/2}; f is also followed on a few test
-images. Each run is compared with four predictions computed from its own initialization:
-the constant-kernel (infinite-width) dynamics and the O(1/n) dynamics, each in continuous
-time (t = eta * step) and as the discrete GD recursion.
+images. Each run is compared with four predictions computed from its own initialization
+(``PREDICTIONS``): the constant-kernel (infinite-width) dynamics and the O(1/n) dynamics, each
+in continuous time (t = eta * step) and as the discrete GD recursion.
 
 The networks are trained and expanded in the span of their inputs (``operators.
-reduce_to_span``), an exact reparametrization that makes width 2^12 cheap.
+reduce_to_span``), an exact reparametrization that makes width 2^12 cheap. Everything here
+computes in float64 (``jax.enable_x64``, scoped to the call): the corrections are
+O(1/n^2)-accurate, and the errors they leave at width 2048 (a few 1e-6) are tens of float32
+ulps of f.
 
-Beyond the paper's pictures: the error of each prediction, max over recorded steps (and over
-inputs / kernel components), against width across initializations, with fitted slopes.
+Beyond the paper's pictures (``Fig11``): the error of each prediction, max over recorded steps
+(and over inputs / kernel components), against width across initializations, as one
+``results.Scaling`` per activation, quantity and prediction.
+
+Initialization ``seed`` of a width is the network ``Network.sample(jax.random.key(seed))``:
+the sweep's initialization 0 is the very network the trajectory panel shows at seed 0, so the
+two share their cached runs.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
+from collections.abc import Mapping
+from typing import Any
 
 import jax
 import numpy as np
 from tqdm.auto import tqdm
 
-from .. import config, dynamics, fits, operators
+from .. import config, dynamics, operators, paper
 from ..cache import cached
 from ..data import load_mnist
 from ..nets import Network
-from ..results import Report
-from . import closed_forms as corrections
+from ..results import Report, Scaling, scaling
+from . import closed_forms
 
-PREDICTIONS: tuple[str, ...] = ("leading_continuous", "corrected_continuous",
-                                "leading_discrete", "corrected_discrete")
-QUANTITIES: tuple[str, ...] = ("f_train", "f_test", "theta")
-THETA_COLUMNS = 2  # Theta(x, a) is recorded for the first and the last training point a
-
-SETTINGS = {
-    "quick": dict(widths=(128, 256, 512), seeds=2, steps=1000, activations=("tanh",),
-                  per_class=10),
-    "standard": dict(widths=(256, 512, 1024, 2048), seeds=3, steps=10_000,
-                     activations=("tanh", "erf", "gelu"), per_class=10),
-    "paper": dict(widths=(256, 512, 1024, 2048, 4096), seeds=10, steps=10_000,
-                  activations=("tanh", "erf", "gelu"), per_class=10),
+#: The four predictions of a run, in drawing order, and what each one is.
+PREDICTIONS: dict[str, str] = {
+    "leading_continuous": "constant kernel, gradient flow",
+    "corrected_continuous": "O(1/n), gradient flow",
+    "leading_discrete": "constant kernel, GD",
+    "corrected_discrete": "O(1/n), GD recursion",
 }
+#: What is compared: f on the training images, f on the test images, Theta(x, a).
+QUANTITIES: tuple[str, ...] = ("f_train", "f_test", "theta")
+#: The error exponents theory gives (Sec. 3.1, App. E.4): the constant-kernel dynamics misses
+#: the O(1/n) motion of the kernel; the O(1/n) GD recursion is exact to O(1/n), so its error
+#: is the next order. In continuous time f carries an O(eta) discretization error that does
+#: not shrink with width, so no exponent is predicted there.
+PREDICTED: dict[str, float] = {"leading_discrete": paper.SLOPES["fig11.leading"].value,
+                               "corrected_discrete": paper.SLOPES["fig11.corrected"].value}
+#: Grey reference slopes of the error figure.
+GUIDES: dict[str, float] = {"n^-1": -1.0, "n^-2": -2.0}
+#: The error statistic of ``Fig11``.
+ERROR = "max over steps |prediction - actual|"
+#: Theta(x, a) is recorded for a = the first and the last training image.
+THETA_COLUMNS: tuple[str, ...] = ("first", "last")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,12 +73,131 @@ class Data:
     x_test: np.ndarray
 
 
+@functools.lru_cache(maxsize=8)
 def mnist(per_class: int = 10, test_per_class: int = 2, seed: int = 0) -> Data:
-    """Two-class MNIST (0 vs 1, targets -1/+1), the paper's Fig. 11 training set."""
+    """Two-class MNIST (0 vs 1, targets -1/+1), the paper's Fig. 11 training set; ``seed``
+    chooses the images (``data.load_mnist``)."""
     train = load_mnist((0, 1), per_class, "train", seed)
     test = load_mnist((0, 1), test_per_class, "test", seed)
     return Data(train.x.astype(np.float64), train.y[:, 0].astype(np.float64),
                 test.x.astype(np.float64))
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Training:
+    """How every run of this section trains, and on what (App. A.2).
+
+    Attributes:
+      steps: GD steps.
+      learning_rate: eta.
+      depth: hidden layers.
+      per_octave: recorded steps per doubling (``dynamics.log_steps``).
+      per_class: training images per digit.
+      test_per_class: test images per digit.
+      data_seed: chooses the images (``mnist``).
+    """
+
+    steps: int = 10_000
+    learning_rate: float = 0.1
+    depth: int = 1
+    per_octave: int = 4
+    per_class: int = 10
+    test_per_class: int = 2
+    data_seed: int = 0
+
+    def data(self) -> Data:
+        """The training and test images."""
+        return mnist(self.per_class, self.test_per_class, self.data_seed)
+
+
+@dataclasses.dataclass(frozen=True)
+class TrajectoryProtocol(Training):
+    """One training run and its predictions (Figs. 1b-c, 11; notebook 04's first panel).
+
+    Attributes:
+      activation: a smooth activation (``nets.ACTIVATIONS``).
+      width: n, the hidden-layer width.
+      seed: the initialization (parameters from ``jax.random.key(seed)``).
+      steps, learning_rate, ...: ``Training`` (keyword only).
+    """
+
+    activation: str = "tanh"
+    width: int = 1024
+    seed: int = 0
+
+    @classmethod
+    def for_profile(cls, name: str | None = None) -> TrajectoryProtocol:
+        """The run shown first in ``profile`` (quick: one of the quick sweep's runs)."""
+        return {"quick": cls(width=256, steps=1000),
+                "standard": cls(width=1024, steps=10_000),
+                "paper": cls(width=2048, steps=10_000)}[config.profile(name)]
+
+
+@dataclasses.dataclass(frozen=True)
+class Fig11Protocol(Training):
+    """The Fig. 11 error sweep: every width, initialization and activation.
+
+    Attributes:
+      widths: the hidden-layer widths.
+      inits: initializations per width (seeds 0 .. inits - 1, as in ``TrajectoryProtocol``).
+      activations: the activations swept.
+      steps, learning_rate, ...: ``Training`` (keyword only), shared by every run.
+    """
+
+    widths: tuple[int, ...]
+    inits: int
+    activations: tuple[str, ...] = ("tanh", "erf", "gelu")
+
+    @classmethod
+    def for_profile(cls, name: str | None = None) -> Fig11Protocol:
+        """quick: 3 widths x 2 initializations, tanh, 1000 steps; standard: 4 widths x 3,
+        three activations, 10^4 steps; paper: 5 widths up to 4096 x 10."""
+        return {"quick": cls((128, 256, 512), 2, ("tanh",), steps=1000),
+                "standard": cls((256, 512, 1024, 2048), 3, steps=10_000),
+                "paper": cls((256, 512, 1024, 2048, 4096), 10, steps=10_000)
+                }[config.profile(name)]
+
+    def run(self, activation: str, width: int, seed: int) -> TrajectoryProtocol:
+        """The protocol of one of the sweep's runs.
+
+        >>> quick = Fig11Protocol.for_profile("quick")
+        >>> quick.run("tanh", 256, seed=0) == TrajectoryProtocol.for_profile("quick")
+        True
+        """
+        training = {f.name: getattr(self, f.name) for f in dataclasses.fields(Training)}
+        return TrajectoryProtocol(activation=activation, width=width, seed=seed, **training)
+
+
+@dataclasses.dataclass(frozen=True)
+class Traces:
+    """f at one training and one test image and one Theta component, run and predictions.
+
+    Attributes:
+      steps: (R,) recorded GD steps.
+      actual: quantity (``QUANTITIES``) -> (R,) values of the trained network.
+      predicted: prediction (``PREDICTIONS``) -> quantity -> (R,) predicted values.
+      labels: quantity -> what it is, e.g. ``"f(test image 0)"``.
+    """
+
+    steps: np.ndarray
+    actual: Mapping[str, np.ndarray]
+    predicted: Mapping[str, Mapping[str, np.ndarray]]
+    labels: Mapping[str, str]
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-able dict (``from_json`` reads it back)."""
+        return {"steps": self.steps.tolist(), "labels": dict(self.labels),
+                "actual": {q: v.tolist() for q, v in self.actual.items()},
+                "predicted": {p: {q: v.tolist() for q, v in per.items()}
+                              for p, per in self.predicted.items()}}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Traces:
+        """The ``Traces`` stored by ``to_json``."""
+        return cls(np.asarray(data["steps"]),
+                   {q: np.asarray(v) for q, v in data["actual"].items()},
+                   {p: {q: np.asarray(v) for q, v in per.items()}
+                    for p, per in data["predicted"].items()}, dict(data["labels"]))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,7 +209,7 @@ class Comparison:
       n_train: N; rows N.. of X are test images.
       actual_f: (R, M) f of the trained network.
       actual_theta: (R, M, 2) Theta(x, a) for a = the first and the last training image.
-      predictions: name -> {"f": (R, M), "theta": (R, M, 2)} for ``PREDICTIONS``.
+      predictions: name (``PREDICTIONS``) -> {"f": (R, M), "theta": (R, M, 2)}.
       timings: seconds for the operators (``tower_s``, short when they were cached), the
         predictions (``predict_s``) and the training run (``train_s``), as first computed.
     """
@@ -80,11 +218,12 @@ class Comparison:
     n_train: int
     actual_f: np.ndarray
     actual_theta: np.ndarray
-    predictions: dict[str, dict[str, np.ndarray]]
-    timings: dict[str, float]
+    predictions: Mapping[str, Mapping[str, np.ndarray]]
+    timings: Mapping[str, float]
 
     def errors(self) -> dict[str, dict[str, float]]:
-        """max over steps (and inputs / components) of |prediction - actual|."""
+        """prediction -> quantity -> max over steps (and inputs / components) of
+        |prediction - actual|."""
         n = self.n_train
         out = {}
         for name, pred in self.predictions.items():
@@ -93,9 +232,35 @@ class Comparison:
                          "theta": float(np.abs(pred["theta"] - self.actual_theta).max())}
         return out
 
+    def trace(self, train_image: int = 0, test_image: int = 0,
+              theta_column: str = "last") -> Traces:
+        """f(training image), f(test image) and Theta(training image, first or last training
+        image) along the run, actual and predicted."""
+        n, m = self.n_train, self.actual_f.shape[1]
+        if not (0 <= train_image < n and 0 <= test_image < m - n):
+            raise ValueError(f"images out of range: {n} training and {m - n} test images.")
+        if theta_column not in THETA_COLUMNS:
+            raise ValueError(f"theta_column must be one of {THETA_COLUMNS}, got "
+                             f"{theta_column!r}.")
+        col = THETA_COLUMNS.index(theta_column)
+        a = 0 if col == 0 else n - 1
 
-def _columns(n_train: int) -> list[int]:
-    return [0, n_train - 1]
+        def select(f: np.ndarray, theta: np.ndarray) -> dict[str, np.ndarray]:
+            return {"f_train": f[:, train_image], "f_test": f[:, n + test_image],
+                    "theta": theta[:, train_image, col]}
+
+        labels = {"f_train": f"f(training image {train_image})",
+                  "f_test": f"f(test image {test_image})",
+                  "theta": f"Θ(training image {train_image}, training image {a})"}
+        return Traces(self.steps, select(self.actual_f, self.actual_theta),
+                      {p: select(v["f"], v["theta"]) for p, v in self.predictions.items()},
+                      labels)
+
+    def summary(self) -> str:
+        """One line: the largest error of each prediction (f train / f test / Theta)."""
+        return "max error over steps and inputs (f train / f test / Θ): " + "; ".join(
+            f"{PREDICTIONS[p]} {e['f_train']:.1e} / {e['f_test']:.1e} / {e['theta']:.1e}"
+            for p, e in self.errors().items())
 
 
 def network(activation: str, width: int, depth: int = 1) -> Network:
@@ -104,24 +269,25 @@ def network(activation: str, width: int, depth: int = 1) -> Network:
                    input_scaling=True)
 
 
-def _reduced(data: Data, activation: str, width: int, depth: int, seed: int):
-    net = network(activation, width, depth)
-    params = net.sample(jax.random.PRNGKey(seed))
+def _reduced(protocol: TrajectoryProtocol, data: Data) -> operators.Reduced:
+    net = network(protocol.activation, protocol.width, protocol.depth)
+    params = net.sample(jax.random.key(protocol.seed))
     return operators.reduce_to_span(net, params, np.concatenate([data.x_train, data.x_test]))
 
 
-def tower_of(data: Data, activation: str, width: int, depth: int = 1,
-             seed: int = 0) -> tuple[operators.Tower, float]:
-    """The operators of one initialization (cached per initialization) and the seconds taken."""
-    config.enable_x64(True)
-    key = dict(activation=activation, width=width, depth=depth, seed=seed,
-               x_train=data.x_train, y=data.y, x_test=data.x_test)
+def tower_of(protocol: TrajectoryProtocol) -> tuple[operators.Tower, float]:
+    """The operators of one initialization (``operators.tower``; cached per initialization)
+    and the seconds taken. Computes in float64."""
+    data = protocol.data()
+    key = dict(activation=protocol.activation, width=protocol.width, depth=protocol.depth,
+               seed=protocol.seed, x_train=data.x_train, y=data.y, x_test=data.x_test)
     start = time.perf_counter()
 
-    def compute():
-        r = _reduced(data, activation, width, depth, seed)
+    def compute() -> dict[str, np.ndarray]:
         n = len(data.y)
-        t = operators.tower(r.net, r.params, r.x[:n], data.y, r.x[n:])
+        with jax.enable_x64(True):
+            r = _reduced(protocol, data)
+            t = operators.tower(r.net, r.params, r.x[:n], data.y, r.x[n:])
         return dataclasses.asdict(t)
 
     entry = cached("corrections_tower", key, compute)
@@ -131,45 +297,48 @@ def tower_of(data: Data, activation: str, width: int, depth: int = 1,
 
 def predict(tower: operators.Tower, learning_rate: float,
             steps: np.ndarray) -> dict[str, dict[str, np.ndarray]]:
-    """The four predictions at the recorded ``steps`` (Theta columns as in ``Comparison``)."""
-    cols = _columns(tower.n_train)
+    """The four ``PREDICTIONS`` at the recorded ``steps`` (Theta columns as in
+    ``Comparison``): eq. 101-103 at t = eta * step and the GD recursion of eq. 106-122."""
+    cols = [0, tower.n_train - 1]
     out = {}
     for order in ("leading", "corrected"):
         for name, pred in (
-                ("continuous", corrections.continuous(tower, learning_rate * steps, order)),
-                ("discrete", corrections.discrete(tower, learning_rate, steps, order))):
+                ("continuous", closed_forms.continuous(tower, learning_rate * steps, order)),
+                ("discrete", closed_forms.discrete(tower, learning_rate, steps, order))):
             out[f"{order}_{name}"] = {"f": pred.f, "theta": pred.theta[:, :, cols]}
     return out
 
 
-def compare(activation: str = "tanh", width: int = 1024, seed: int = 0,
-            learning_rate: float = 0.1, steps: int = 10_000, depth: int = 1,
-            per_octave: int = 4, data: Data | None = None) -> Comparison:
-    """Train one initialization and predict it (Figs. 1b-c, 11); cached per setting.
+def trajectory(protocol: TrajectoryProtocol) -> Comparison:
+    """Train one initialization and predict it (Figs. 1b-c, 11); cached per protocol.
+    Computes in float64 (``jax.enable_x64``, scoped): the corrections are O(1/n^2)-accurate.
 
     Raises:
       ValueError: training or the prediction diverged (learning rate too large).
     """
-    data = data or mnist()
-    config.enable_x64(True)
-    record = np.asarray(dynamics.log_steps(steps, per_octave))
-    key = dict(activation=activation, width=width, seed=seed, learning_rate=learning_rate,
-               steps=steps, depth=depth, per_octave=per_octave, x_train=data.x_train,
+    data = protocol.data()
+    record = np.asarray(dynamics.log_steps(protocol.steps, protocol.per_octave))
+    key = dict(activation=protocol.activation, width=protocol.width, seed=protocol.seed,
+               learning_rate=protocol.learning_rate, steps=protocol.steps,
+               depth=protocol.depth, per_octave=protocol.per_octave, x_train=data.x_train,
                y=data.y, x_test=data.x_test)
     timings: dict[str, float] = {}
 
-    def compute():
-        tower, timings["tower_s"] = tower_of(data, activation, width, depth, seed)
+    def compute() -> dict[str, Any]:
+        tower, timings["tower_s"] = tower_of(protocol)
         start = time.perf_counter()
-        preds = predict(tower, learning_rate, record)
+        preds = predict(tower, protocol.learning_rate, record)
         timings["predict_s"] = time.perf_counter() - start
-        r = _reduced(data, activation, width, depth, seed)
         n = len(data.y)
-        pairs = np.array([(i, j) for i in range(r.x.shape[0]) for j in _columns(n)])
         start = time.perf_counter()
-        cfg = dynamics.TrainConfig(learning_rate=learning_rate, steps=steps, loss="sum",
-                                   record_steps=tuple(int(s) for s in record))
-        run = dynamics.train(r.net, r.params, r.x[:n], data.y, cfg, x_eval=r.x, pairs=pairs)
+        with jax.enable_x64(True):
+            r = _reduced(protocol, data)
+            pairs = np.array([(i, j) for i in range(r.x.shape[0]) for j in (0, n - 1)])
+            cfg = dynamics.TrainConfig(learning_rate=protocol.learning_rate,
+                                       steps=protocol.steps, loss="sum",
+                                       record_steps=tuple(int(s) for s in record))
+            run = dynamics.train(r.net, r.params, r.x[:n], data.y, cfg, x_eval=r.x,
+                                 pairs=pairs)
         timings["train_s"] = time.perf_counter() - start
         flat = {f"{k}/{q}": v for k, p in preds.items() for q, v in p.items()}
         return {"actual_f": run.f[:, :, 0], "actual_theta": run.theta.reshape(len(record), -1, 2),
@@ -183,89 +352,154 @@ def compare(activation: str = "tanh", width: int = 1024, seed: int = 0,
                       {k: float(entry[f"time/{k}"]) for k in ("tower_s", "predict_s", "train_s")})
 
 
-def error_sweep(activation: str, widths: tuple[int, ...], seeds: int, steps: int,
-                learning_rate: float = 0.1, depth: int = 1, data: Data | None = None,
-                progress: bool = True) -> dict[str, dict[str, np.ndarray]]:
-    """prediction -> quantity -> (widths, seeds) errors of ``Comparison.errors``."""
-    data = data or mnist()
-    out = {p: {q: np.zeros((len(widths), seeds)) for q in QUANTITIES} for p in PREDICTIONS}
-    jobs = [(i, w, s) for i, w in enumerate(widths) for s in range(seeds)]
-    for i, width, seed in tqdm(jobs, desc=f"fig11 {activation}", disable=not progress,
-                               leave=False):
-        errs = compare(activation, width, seed, learning_rate, steps, depth,
-                       data=data).errors()
-        for p in PREDICTIONS:
-            for q in QUANTITIES:
-                out[p][q][i, seed] = errs[p][q]
-    return out
+@dataclasses.dataclass(frozen=True)
+class LateKernel:
+    """Eq. (104-105) for one initialization: Theta_0 and Theta_0 + Theta_inf on the training set.
+
+    Attributes:
+      width: n.
+      theta0: (N,) eigenvalues of Theta_0, ascending.
+      corrected: (N,) eigenvalues of Theta_0 + Theta_inf, ascending: the late decay rates.
+      ratio: |Theta_inf| / |Theta_0| (Frobenius norms), O(1/n).
+    """
+
+    width: int
+    theta0: np.ndarray
+    corrected: np.ndarray
+    ratio: float
+
+    def summary(self, count: int = 4) -> str:
+        """The ``count`` smallest eigenvalues of both kernels and the ratio, three lines.
+
+        >>> print(LateKernel(64, np.array([0.5, 2.0]), np.array([0.49, 2.1]), 0.01).summary(1))
+        smallest eigenvalues of Θ₀:       [0.5]
+        smallest eigenvalues of Θ₀ + Θ_∞: [0.49]
+        |Θ_∞| / |Θ₀| = 1.00e-02 at width 64
+        """
+        return (f"smallest eigenvalues of Θ₀:       {np.round(self.theta0[:count], 5)}\n"
+                f"smallest eigenvalues of Θ₀ + Θ_∞: {np.round(self.corrected[:count], 5)}\n"
+                f"|Θ_∞| / |Θ₀| = {self.ratio:.2e} at width {self.width}")
 
 
-def error_fits(widths: tuple[int, ...], errors: dict[str, dict[str, np.ndarray]]) -> dict:
-    """Slope of the mean error vs width (``fits.fit_exponent``, bootstrap 95% CI)."""
-    out = {}
-    for p, per in errors.items():
-        out[p] = {}
-        for q, e in per.items():
-            try:
-                fit = fits.fit_exponent(widths, list(e))
-                out[p][q] = {"slope": fit.slope, "ci": list(fit.slope_ci),
-                             "mean": list(fit.values), "stderr": list(fit.stderr)}
-            except fits.NotFittable as err:
-                out[p][q] = {"slope": None, "ci": None, "error": str(err),
-                             "mean": e.mean(axis=1).tolist(), "stderr": None}
-    return out
+def late_kernel(protocol: TrajectoryProtocol) -> LateKernel:
+    """Eq. (104): Theta_inf of the protocol's initialization, and the spectrum of
+    Theta_0 + Theta_inf whose eigenvalues are the late decay rates (eq. 105)."""
+    tower, _ = tower_of(protocol)
+    n = tower.n_train
+    theta0 = tower.theta[:n]
+    late = closed_forms.theta_late(tower)[:n]
+    return LateKernel(protocol.width, np.linalg.eigvalsh(theta0),
+                      np.linalg.eigvalsh(theta0 + late),
+                      float(np.linalg.norm(late) / np.linalg.norm(theta0)))
 
 
-def _markdown(settings: dict, results: dict) -> str:
-    widths = settings["widths"]
-    lines = [f"Two-class MNIST, {settings['n_train']} training images, one hidden layer, "
-             f"learning rate {settings['learning_rate']}, {settings['steps']} GD steps, "
-             f"{settings['seeds']} initializations per width. Error = max over recorded steps "
-             "of |prediction - actual| (over training images, test images, or Theta(x, a) "
-             "components); mean over initializations; slope of log(error) vs log(width) with "
-             "a bootstrap 95% CI.", ""]
-    head = " | ".join(f"n={w}" for w in widths)
-    lines += [f"| activation | quantity | prediction | {head} | slope [95% CI] |",
-              "|---|---|---|" + "---|" * len(widths) + "---|"]
-    for act, res in results.items():
-        for q in QUANTITIES:
-            for p in PREDICTIONS:
-                fit = res["fits"][p][q]
-                cells = " | ".join(f"{m:.2e}" for m in fit["mean"])
-                slope = ("n/a" if fit["slope"] is None else
-                         f"{fit['slope']:.2f} [{fit['ci'][0]:.2f}, {fit['ci'][1]:.2f}]")
-                lines.append(f"| {act} | {q} | {p.replace('_', ' ')} | {cells} | {slope} |")
-    return "\n".join(lines)
+@dataclasses.dataclass(frozen=True)
+class Fig11:
+    """The Fig. 11 sweep: error scalings and example trajectories.
+
+    Attributes:
+      protocol: the sweep.
+      scalings: one ``Scaling`` of the mean error per activation, quantity and prediction,
+        labelled ``{"activation", "quantity", "prediction"}``.
+      errors: (activation, prediction, quantity) -> (W, inits) error of every run.
+      examples: (activation, width) -> ``Traces`` of initialization 0 (training image 0, test
+        image 0, Theta against the last training image) at the smallest and largest width.
+      n_train, n_test: training and test images.
+    """
+
+    protocol: Fig11Protocol
+    scalings: tuple[Scaling, ...]
+    errors: Mapping[tuple[str, str, str], np.ndarray]
+    examples: Mapping[tuple[str, int], Traces]
+    n_train: int
+    n_test: int
+
+    @classmethod
+    def from_errors(cls, protocol: Fig11Protocol, errors: Mapping[tuple[str, str, str],
+                    np.ndarray], examples: Mapping[tuple[str, int], Traces], n_train: int,
+                    n_test: int) -> Fig11:
+        """Fit every error scaling (``results.scaling``, bootstrap over initializations)."""
+        scalings = tuple(
+            scaling(f"{q}: {PREDICTIONS[p]}", protocol.widths, list(errors[a, p, q]),
+                    predicted=PREDICTED.get(p),
+                    labels={"activation": a, "quantity": q, "prediction": p})
+            for a in protocol.activations for q in QUANTITIES for p in PREDICTIONS)
+        return cls(protocol, scalings, dict(errors), dict(examples), n_train, n_test)
+
+    def view(self, activation: str, quantity: str) -> tuple[Scaling, ...]:
+        """The four predictions' error scalings of one quantity, in ``PREDICTIONS`` order."""
+        return tuple(self.scaling(activation, quantity, p) for p in PREDICTIONS)
+
+    def scaling(self, activation: str, quantity: str, prediction: str) -> Scaling:
+        """The error scaling of one prediction."""
+        found = [s for s in self.scalings if s.labels == {
+            "activation": activation, "quantity": quantity, "prediction": prediction}]
+        if len(found) != 1:
+            raise KeyError(f"fig11 has no {prediction} error of {quantity} for {activation}.")
+        return found[0]
+
+    def markdown(self) -> str:
+        """The table of mean errors and fitted slopes (``Scaling.label``)."""
+        p = self.protocol
+        lines = [f"Two-class MNIST, {self.n_train} training images, one hidden layer, "
+                 f"learning rate {p.learning_rate}, {p.steps} GD steps, {p.inits} "
+                 "initializations per width. Error = max over recorded steps of |prediction - "
+                 "actual| (over training images, test images, or Theta(x, a) components); "
+                 "mean over initializations; slope of log(error) vs log(width) with a "
+                 "bootstrap 95% CI.", ""]
+        head = " | ".join(f"n={w}" for w in p.widths)
+        lines += [f"| activation | quantity | prediction | {head} | slope [95% CI] |",
+                  "|---|---|---|" + "---|" * len(p.widths) + "---|"]
+        for s in self.scalings:
+            cells = " | ".join(f"{m:.2e}" for m in s.values)
+            lines.append(f"| {s.labels['activation']} | {s.labels['quantity']} | "
+                         f"{s.labels['prediction'].replace('_', ' ')} | {cells} | "
+                         f"{s.label()} |")
+        return "\n".join(lines)
+
+    def report(self) -> Report:
+        """The ``results.Report`` that ``reproduce fig11`` commits."""
+        data = {"inputs": {"digits": [0, 1], "n_train": self.n_train, "n_test": self.n_test,
+                           "loss": "sum"},
+                "errors": [{"activation": a, "prediction": p, "quantity": q,
+                            "errors": e.tolist()} for (a, p, q), e in self.errors.items()],
+                "examples": [{"activation": a, "width": w, **t.to_json()}
+                             for (a, w), t in self.examples.items()]}
+        return Report("fig11", dataclasses.asdict(self.protocol), self.scalings, data,
+                      self.markdown())
+
+    @classmethod
+    def from_report(cls, report: Report) -> Fig11:
+        """The ``Fig11`` of a committed report (``results.load("fig11", profile)``)."""
+        fields = {k: tuple(v) if isinstance(v, list) else v for k, v in report.protocol.items()}
+        data = report.data
+        return cls(Fig11Protocol(**fields), report.scalings,
+                   {(e["activation"], e["prediction"], e["quantity"]): np.asarray(e["errors"])
+                    for e in data["errors"]},
+                   {(e["activation"], int(e["width"])): Traces.from_json(e)
+                    for e in data["examples"]},
+                   int(data["inputs"]["n_train"]), int(data["inputs"]["n_test"]))
+
+
+def sweep(protocol: Fig11Protocol, progress: bool = True) -> Fig11:
+    """Every run of ``protocol`` against its predictions (``trajectory``, cached per run),
+    and the error of each prediction against width. Computes in float64."""
+    data = protocol.data()
+    shape = (len(protocol.widths), protocol.inits)
+    errors = {(a, p, q): np.zeros(shape) for a in protocol.activations for p in PREDICTIONS
+              for q in QUANTITIES}
+    jobs = [(a, i, w, s) for a in protocol.activations for i, w in enumerate(protocol.widths)
+            for s in range(protocol.inits)]
+    for a, i, width, seed in tqdm(jobs, desc="fig11", disable=not progress, leave=False):
+        for p, per in trajectory(protocol.run(a, width, seed)).errors().items():
+            for q, e in per.items():
+                errors[a, p, q][i, seed] = e
+    examples = {(a, w): trajectory(protocol.run(a, w, 0)).trace()
+                for a in protocol.activations for w in (protocol.widths[0], protocol.widths[-1])}
+    return Fig11.from_errors(protocol, errors, examples, len(data.y), len(data.x_test))
 
 
 def fig11(profile: str) -> Report:
-    """``reproduce fig11``: example trajectories and the error-vs-width sweep."""
-    s = config.pick(SETTINGS, profile)
-    data = mnist(s["per_class"])
-    settings = {**s, "learning_rate": 0.1, "depth": 1, "n_train": len(data.y),
-                "n_test": len(data.x_test), "loss": "sum", "digits": [0, 1]}
-    results = {}
-    for act in s["activations"]:
-        errors = error_sweep(act, s["widths"], s["seeds"], s["steps"], data=data)
-        examples = {}
-        for width in (s["widths"][0], s["widths"][-1]):
-            c = compare(act, width, 0, 0.1, s["steps"], data=data)
-            n = c.n_train
-            examples[str(width)] = {
-                "steps": c.steps.tolist(),
-                "actual": {"f_train": c.actual_f[:, 0].tolist(),
-                           "f_test": c.actual_f[:, n].tolist(),
-                           "theta": c.actual_theta[:, 0, 1].tolist()},
-                **{p: {"f_train": c.predictions[p]["f"][:, 0].tolist(),
-                       "f_test": c.predictions[p]["f"][:, n].tolist(),
-                       "theta": c.predictions[p]["theta"][:, 0, 1].tolist()}
-                   for p in PREDICTIONS}}
-        results[act] = {"errors": {p: {q: e.tolist() for q, e in per.items()}
-                                   for p, per in errors.items()},
-                        "fits": error_fits(s["widths"], errors), "examples": examples}
-    payload = {"settings": {k: list(v) if isinstance(v, tuple) else v
-                            for k, v in settings.items()},
-               "components": "f_train: training image 0; f_test: test image 0; "
-                             "theta: Theta(training image 0, last training image)",
-               "results": results}
-    return Report(payload, _markdown(settings, results))
+    """``reproduce fig11``: the error sweep of ``Fig11Protocol.for_profile(profile)`` and
+    example trajectories."""
+    return sweep(Fig11Protocol.for_profile(profile)).report()

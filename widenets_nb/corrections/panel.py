@@ -2,63 +2,56 @@
 
 from __future__ import annotations
 
-import ipywidgets as W
-import numpy as np
+import dataclasses
+import math
 
+import ipywidgets as W
+
+from ..plots import scaling_figure
 from ..widgets import Panel, log2_slider
-from . import experiments as ce
-from . import figures as plots_corrections
+from . import experiments, figures
 
 ACTIVATIONS: tuple[str, ...] = ("tanh", "erf", "gelu")
 
 
-def trajectory_panel(data: ce.Data | None = None, log2_width: int = 10, log10_steps: int = 3,
-                     seed: int = 0, max_log2_width: int = 12) -> Panel:
+def trajectory_panel(protocol: experiments.TrajectoryProtocol | None = None,
+                     max_log2_width: int = 12) -> Panel:
     """Figs. 1b-c / 11: f at a training and a test image and one Theta component during GD,
     actual (solid) against the constant-kernel and O(1/n) predictions (dashed).
 
-    The operators are cached per initialization and every run per setting (``cache``), so
-    moving back to a setting is instant; a new width costs one tower and one training run.
+    The controls start at ``protocol`` (default: the active profile's); its other fields
+    (initialization, data) stay fixed. The operators are cached per initialization and every
+    run per setting (``experiments.trajectory``), so moving back to a setting is instant; a
+    new width costs one tower and one training run.
     """
-    data = data or ce.mnist()
-    n = len(data.y)
+    protocol = protocol or experiments.TrajectoryProtocol.for_profile()
+    data = protocol.data()
 
     def compute(log2_width: int, learning_rate: float, log10_steps: int, activation: str,
                 train_image: int, test_image: int, theta_column: str):
-        width, steps = 2**log2_width, 10**log10_steps
-        c = ce.compare(activation, width, seed, learning_rate, steps, data=data)
-        col = 0 if theta_column == "first" else 1
-        actual = {"f_train": c.actual_f[:, train_image], "f_test": c.actual_f[:, n + test_image],
-                  "theta": c.actual_theta[:, train_image, col]}
-        predicted = {p: {"f_train": v["f"][:, train_image], "f_test": v["f"][:, n + test_image],
-                         "theta": v["theta"][:, train_image, col]}
-                     for p, v in c.predictions.items()}
-        a = 0 if col == 0 else n - 1
-        labels = {"f_train": f"f(training image {train_image})",
-                  "f_test": f"f(test image {test_image})",
-                  "theta": f"Θ(training image {train_image}, training image {a})"}
-        fig = plots_corrections.trajectories(
-            c.steps, actual, predicted, labels,
-            f"{activation}, width {width}, learning rate {learning_rate:g}")
-        errs = c.errors()
-        message = "max error over steps and inputs (f train / f test / Θ): " + "; ".join(
-            f"{plots_corrections.STYLE[p][0]} {e['f_train']:.1e} / {e['f_test']:.1e} / "
-            f"{e['theta']:.1e}" for p, e in errs.items())
-        return fig, message
+        run = dataclasses.replace(protocol, activation=activation, width=2**log2_width,
+                                  steps=10**log10_steps, learning_rate=learning_rate)
+        comparison = experiments.trajectory(run)
+        fig = figures.trajectories(
+            comparison.trace(train_image, test_image, theta_column),
+            f"{activation}, width {run.width}, learning rate {learning_rate:g}")
+        return fig, comparison.summary()
 
     controls = {
-        "log2_width": log2_slider("log2 width", 6, max_log2_width, log2_width),
-        "learning_rate": W.FloatSlider(value=0.1, min=0.02, max=0.8, step=0.02,
-                                       description="learning rate", continuous_update=False),
-        "log10_steps": W.IntSlider(value=log10_steps, min=1, max=4, description="log10 steps",
-                                   continuous_update=False),
-        "activation": W.Dropdown(options=list(ACTIVATIONS), value="tanh",
+        "log2_width": log2_slider("log2 width", 6, max_log2_width,
+                                  protocol.width.bit_length() - 1),
+        "learning_rate": W.FloatSlider(value=protocol.learning_rate, min=0.02, max=0.8,
+                                       step=0.02, description="learning rate",
+                                       continuous_update=False),
+        "log10_steps": W.IntSlider(value=round(math.log10(protocol.steps)), min=1, max=4,
+                                   description="log10 steps", continuous_update=False),
+        "activation": W.Dropdown(options=list(ACTIVATIONS), value=protocol.activation,
                                  description="activation"),
-        "train_image": W.IntSlider(value=0, min=0, max=n - 1, description="train image",
-                                   continuous_update=False),
+        "train_image": W.IntSlider(value=0, min=0, max=len(data.y) - 1,
+                                   description="train image", continuous_update=False),
         "test_image": W.IntSlider(value=0, min=0, max=len(data.x_test) - 1,
                                   description="test image", continuous_update=False),
-        "theta_column": W.Dropdown(options=["first", "last"], value="last",
+        "theta_column": W.Dropdown(options=list(experiments.THETA_COLUMNS), value="last",
                                    description="Θ column"),
     }
     caption = ("Solid: the network trained by full-batch GD on the summed MSE. Dashed: "
@@ -71,10 +64,28 @@ def trajectory_panel(data: ce.Data | None = None, log2_width: int = 10, log10_st
     return Panel(controls, compute, caption)
 
 
-def error_figure(widths: tuple[int, ...], errors: dict, fits: dict, quantity: str,
-                 activation: str):
-    """The error-vs-width plot of one quantity from ``corrections_experiments`` results."""
-    slopes = {p: fits[p][quantity]["slope"] for p in errors}
-    return plots_corrections.errors_vs_width(
-        widths, {p: np.asarray(errors[p][quantity]) for p in errors}, slopes,
-        f"{activation}: error of each prediction ({quantity}) vs width")
+def error_panel(sweep: experiments.Fig11) -> Panel:
+    """Fig. 11 errors against width: the mean over initializations of each prediction's
+    largest error, its fitted slope (``Scaling``), and the n^-1 and n^-2 guides."""
+
+    def compute(activation: str, quantity: str):
+        view = sweep.view(activation, quantity)
+        fig = scaling_figure(view, f"{activation}: error of each prediction ({quantity}) "
+                             "vs width", y_title=experiments.ERROR,
+                             names=[experiments.PREDICTIONS[s.labels["prediction"]]
+                                    for s in view], guides=experiments.GUIDES)
+        return fig, "<br>".join(s.summary() for s in view)
+
+    controls = {
+        "activation": W.Dropdown(options=list(sweep.protocol.activations),
+                                 description="activation"),
+        "quantity": W.Dropdown(options=list(experiments.QUANTITIES), value="theta",
+                               description="quantity"),
+    }
+    caption = (f"{sweep.protocol.inits} initializations per width, {sweep.protocol.steps} "
+               "GD steps. Error bars: one standard error over initializations; the legend "
+               "gives each fitted slope with its bootstrap 95% interval; dashed: the "
+               "predicted exponent of the GD predictions (constant kernel n^"
+               f"{experiments.PREDICTED['leading_discrete']:+g}, O(1/n) recursion n^"
+               f"{experiments.PREDICTED['corrected_discrete']:+g}); grey: reference slopes.")
+    return Panel(controls, compute, caption)
