@@ -1,5 +1,5 @@
 """Feynman diagrams of deep linear networks (Sec. 4, App. B): enumeration, double-line
-graphs, exact correlators at any width, drawings."""
+graphs, exact correlators at any width, and the notebook-02 experiments."""
 
 from .exact import (
     ExactCorrelator,
@@ -8,19 +8,57 @@ from .exact import (
     exact_correlator,
     exact_variance,
     layer_types,
+    polynomial_text,
+)
+from .experiments import (
+    BiasComparison,
+    DiagramStep,
+    ExactVsMonteCarlo,
+    Lemma2Census,
+    MonteCarloProtocol,
+    Tightness,
+    TightnessProtocol,
+    TightnessTable,
+    VarianceTable,
+    bias_comparison,
+    describe,
+    diagram_step,
+    exact_vs_monte_carlo,
+    lemma2_census,
+    tightness,
+    tightness_table,
+    variance_table,
 )
 from .feynman import Component, Diagram, DoubleLineEdge, feynman_diagrams, leading_diagrams
 
 __all__ = [
+    "BiasComparison",
     "Component",
     "Diagram",
+    "DiagramStep",
     "DoubleLineEdge",
     "ExactCorrelator",
     "ExactVariance",
+    "ExactVsMonteCarlo",
+    "Lemma2Census",
+    "MonteCarloProtocol",
+    "Tightness",
+    "TightnessProtocol",
+    "TightnessTable",
+    "VarianceTable",
+    "bias_comparison",
+    "describe",
+    "diagram_step",
     "exact",
     "exact_correlator",
     "exact_variance",
+    "exact_vs_monte_carlo",
     "feynman_diagrams",
     "layer_types",
     "leading_diagrams",
+    "lemma2_census",
+    "polynomial_text",
+    "tightness",
+    "tightness_table",
+    "variance_table",
 ]

@@ -230,6 +230,22 @@ class PolynomialInN:
                 if any(terms.values())}
 
 
+def polynomial_text(coefficients: dict[int, object], digits: int = 5) -> str:
+    """sum_p coefficients[p] n^p (p <= 0) as readable text.
+
+    >>> polynomial_text({0: 3, -1: 12, -2: Fraction(1, 2)})
+    '3 +12/n +0.5/n^2'
+    """
+    if not coefficients:
+        return "0"
+    terms = []
+    for p in sorted(coefficients, reverse=True):
+        value = float(coefficients[p])
+        power = "" if p == 0 else ("/n" if p == -1 else f"/n^{-p}")
+        terms.append(f"{value:+.{digits}g}{power}")
+    return " ".join(terms).lstrip("+")
+
+
 @dataclasses.dataclass(frozen=True)
 class ExactCorrelator(PolynomialInN):
     """E[C] of a deep linear network as an exact polynomial in 1/n (Thm 5-6).

@@ -4,11 +4,12 @@ Feynman diagram: a vertex per tensor on a circle, one edge per Wick pair coloure
 layer type, forced edges (contracted derivatives) dashed and labelled with their letter.
 Double-line graph (Def. 3): tensor a blown up into nodes (a, 1..d) along a ray; every
 Kronecker delta is a curve between two nodes of one level, coloured by the index loop
-(face) it closes. Figures only draw: diagrams in, ``go.Figure`` out.
+(face) it closes. Figures only draw: diagrams and results in, ``go.Figure`` out.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
@@ -16,6 +17,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..plots import COLORS, themed
+from .exact import ExactCorrelator, ExactVariance, polynomial_text
+from .experiments import ExactVsMonteCarlo, Lemma2Census
 from .feynman import Diagram
 
 LOOP_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf",
@@ -205,39 +208,43 @@ def diagram_figure(diagram: Diagram, labels: Sequence[str] | None = None,
     return fig
 
 
-def counts_figure(counts: dict[int, int], title: str) -> go.Figure:
+def counts_figure(result: ExactCorrelator | ExactVariance, title: str | None = None
+                  ) -> go.Figure:
     """Number of diagrams at each power of n (bar chart)."""
+    counts = result.diagram_counts
     powers = sorted(counts, reverse=True)
     fig = go.Figure(go.Bar(x=[f"n^{p}" for p in powers], y=[counts[p] for p in powers],
                            hovertemplate="%{x}: %{y} diagrams<extra></extra>"))
+    title = title or f"{result.spec}, d = {result.depth}: diagrams at each power of n"
     return themed(fig, title, "power of n", "number of diagrams")
 
 
-def exact_vs_widths(grid: np.ndarray, exact: np.ndarray, widths: Sequence[float],
-                    values: Sequence[float], stderr: Sequence[float], title: str,
-                    leading: np.ndarray | None = None) -> go.Figure:
-    """The exact E[C](n) as a curve against Monte Carlo means with 2-sigma error bars."""
+def exact_vs_monte_carlo_figure(result: ExactVsMonteCarlo, points: int = 200) -> go.Figure:
+    """The exact E[C](n) as a curve (dotted: its leading term alone) against the Monte
+    Carlo means with 2-sigma error bars."""
+    grid = np.geomspace(min(result.widths), max(result.widths), points)
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=grid, y=exact, mode="lines", name="exact (diagrams)",
+    fig.add_trace(go.Scatter(x=grid, y=result.curve(grid), mode="lines",
+                             name="exact (diagrams)",
                              hovertemplate="n = %{x:.1f}<br>E[C] = %{y:.5g}<extra></extra>"))
-    if leading is not None:
-        fig.add_trace(go.Scatter(x=grid, y=leading, mode="lines", name="leading term only",
-                                 line=dict(dash="dot"),
-                                 hovertemplate="n = %{x:.1f}<br>%{y:.5g}<extra></extra>"))
+    fig.add_trace(go.Scatter(x=grid, y=result.leading(grid), mode="lines",
+                             name="leading term only", line=dict(dash="dot"),
+                             hovertemplate="n = %{x:.1f}<br>%{y:.5g}<extra></extra>"))
+    mc = result.monte_carlo
     fig.add_trace(go.Scatter(
-        x=list(widths), y=list(values), mode="markers", name="Monte Carlo (±2 s.e.)",
-        error_y=dict(type="data", array=2 * np.asarray(stderr)), marker=dict(size=9),
-        hovertemplate="n = %{x}<br>mean = %{y:.5g}<extra></extra>"))
+        x=list(mc.widths), y=list(mc.values), mode="markers", name="Monte Carlo (±2 s.e.)",
+        error_y=dict(type="data", array=2 * np.asarray(mc.stderr)), marker=dict(size=9),
+        customdata=list(mc.counts),
+        hovertemplate="n = %{x}<br>mean = %{y:.5g}<br>%{customdata} inits<extra></extra>"))
+    title = (f"{result.spec}, linear, d = {result.depth}: E[C] = "
+             f"{polynomial_text(result.coefficients, 4)}")
     return themed(fig, title, "width n", "E[C]", xaxis_type="log")
 
 
-def lemma2_figure(exponent: Sequence[int], bound: Sequence[float], euler: Sequence[int],
-                  title: str) -> go.Figure:
+def lemma2_figure(census: Lemma2Census, title: str | None = None) -> go.Figure:
     """s_gamma against the Lemma 2 bound c_gamma - m/2, one bubble per (bound, s, chi)
     with its number of diagrams; every bubble lies on or below the diagonal."""
-    groups: dict[tuple[float, int, int], int] = {}
-    for key in zip(bound, exponent, euler, strict=True):
-        groups[key] = groups.get(key, 0) + 1
+    groups = Counter(zip(census.bounds, census.exponents, census.eulers, strict=True))
     fig = go.Figure()
     for chi in sorted({k[2] for k in groups}, reverse=True):
         keys = [k for k in groups if k[2] == chi]
@@ -247,8 +254,9 @@ def lemma2_figure(exponent: Sequence[int], bound: Sequence[float], euler: Sequen
             marker=dict(size=10 + 30 * np.sqrt(counts / counts.max()), opacity=0.7),
             text=[f"{c} diagrams" for c in counts],
             hovertemplate="c - m/2 = %{x}<br>s = %{y}<br>%{text}<extra></extra>"))
-    low = min(min(exponent, default=0), min(bound, default=0)) - 0.5
-    high = max(bound, default=0) + 0.5
+    low = min(min(census.exponents, default=0), min(census.bounds, default=0)) - 0.5
+    high = max(census.bounds, default=0) + 0.5
     fig.add_trace(go.Scatter(x=[low, high], y=[low, high], mode="lines",
                              name="s = c - m/2", line=dict(color="black", dash="dot")))
+    title = title or (f"{census.spec}, d = {census.depth}: {len(census.exponents)} diagrams")
     return themed(fig, title, "Lemma 2 bound c_gamma - m/2", "s_gamma (power of n)")

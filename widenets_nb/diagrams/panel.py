@@ -2,61 +2,23 @@
 
 from __future__ import annotations
 
-import functools
 import html
 
 import ipywidgets as W
+import plotly.graph_objects as go
 
 from ..widgets import Panel
-from .exact import as_correlator, exact_correlator
-from .feynman import Diagram, leading_diagrams
+from .exact import as_correlator
+from .experiments import MAX_LISTED, diagram_step, listed_diagrams
 from .figures import diagram_figure
 
-MAX_LISTED = 400
 
-
-@functools.lru_cache(maxsize=32)
-def _listed(spec: str, depth: int, bias: bool) -> tuple[tuple[Diagram, ...], bool]:
-    diagrams, is_sorted = leading_diagrams(spec, depth, bias, limit=MAX_LISTED)
-    return tuple(diagrams), is_sorted
-
-
-def polynomial_text(coefficients: dict[int, object], digits: int = 5) -> str:
-    """E[C](n) as readable text: ``3 + 12/n + 12/n^2``."""
-    if not coefficients:
-        return "0"
-    terms = []
-    for p in sorted(coefficients, reverse=True):
-        value = float(coefficients[p])
-        power = "" if p == 0 else ("/n" if p == -1 else f"/n^{-p}")
-        terms.append(f"{value:+.{digits}g}{power}")
-    return " ".join(terms).lstrip("+")
-
-
-def diagram_panel(spec: str = "table1.row5", depth: int = 3, bias: bool = False
-                  ) -> Panel:
+def diagram_panel(spec: str = "table1.row5", depth: int = 3, bias: bool = False) -> Panel:
     """Feynman and double-line diagram of the i-th diagram of a correlator (Figs. 2-7)."""
 
-    def compute(spec: str, depth: int, bias: bool, number: int):
-        index = number - 1
-        c = as_correlator(spec)
-        diagrams, is_sorted = _listed(c.text, depth, bias)
-        if not diagrams:
-            raise ValueError(f"{c.text} has no Feynman diagram at depth {depth}: it "
-                             "vanishes identically for a deep linear network.")
-        exact = exact_correlator(c, depth, bias=bias)
-        if index >= len(diagrams):
-            raise ValueError(f"only {len(diagrams)} diagrams are listed; move the slider "
-                             "down.")
-        g = diagrams[index]
-        labels = [f.text for f in c.factors]
-        counts = ", ".join(f"{v} at n^{k}" for k, v in exact.diagram_counts.items())
-        order = "highest power first" if is_sorted else "in enumeration order"
-        message = (f"diagram {index + 1} of {exact.n_diagrams} ({order}); diagrams by power: "
-                   f"{counts}. Tight exponent {exact.tight_exponent}, Conjecture 1 "
-                   f"{exact.conjecture_exponent:g}. Lemma 2: s = chi - m/2 = {g.exponent} "
-                   f"<= c - m/2 = {g.n_components - c.m / 2:g}.")
-        return diagram_figure(g, labels), html.escape(message)
+    def compute(spec: str, depth: int, bias: bool, number: int) -> tuple[go.Figure, str]:
+        step = diagram_step(spec, depth, bias, number)
+        return diagram_figure(step.diagram, step.labels), html.escape(step.summary())
 
     controls = {
         "spec": W.Text(value=spec, description="correlator", continuous_update=False,
@@ -67,14 +29,16 @@ def diagram_panel(spec: str = "table1.row5", depth: int = 3, bias: bool = False
         "number": W.IntSlider(value=1, min=1, max=MAX_LISTED, description="diagram",
                              continuous_update=False),
     }
+
     def resize(_: object = None) -> None:
         """Fit the diagram slider to the number of diagrams listed."""
         try:
             c = as_correlator(controls["spec"].value)
-            count = len(_listed(c.text, controls["depth"].value, controls["bias"].value)[0])
+            diagrams, _ = listed_diagrams(c.text, controls["depth"].value,
+                                          controls["bias"].value)
         except ValueError:
             return
-        controls["number"].max = max(count, 1)
+        controls["number"].max = max(len(diagrams), 1)
 
     for name in ("spec", "depth", "bias"):
         controls[name].observe(resize, names="value")
