@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import functools
-import json
 import os
 import platform
 import tempfile
@@ -20,11 +19,11 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from widenets_nb import config
+from widenets_nb import config, results
 from widenets_nb.dynamics import TrainConfig, train_many
 from widenets_nb.nets import init_many
 from widenets_nb.ntk import ntk, ntk_vp
-from widenets_nb.training.experiments import DRIFT_PROFILES, fig1a, mnist_pair
+from widenets_nb.training.experiments import DriftProtocol, fig1a, mnist_pair
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "benchmarks" / "results" / "training.md"
@@ -43,13 +42,13 @@ def _best(fn, *args, repeats: int = 3) -> float:
 
 def scan_speed(steps: int = 32) -> list[str]:
     """Optimizer steps per second of the vmapped training scan, standard Fig. 1a setup."""
-    setup = DRIFT_PROFILES["standard"]
+    setup = DriftProtocol.for_profile("standard")
     x, y = mnist_pair(setup.samples_per_class, setup.seed)
     rows = ["| width | optimizer | inits | steps/s (all inits) | init-steps/s |",
             "|---|---|---|---|---|"]
     for width in (256, 512, 1024, 2048, 4096):
         net = setup.network("relu", width)
-        params = init_many(net, jax.random.PRNGKey(0), setup.inits)
+        params = init_many(net, jax.random.key(0), setup.inits)
         for optimizer in setup.optimizers:
             cfg = TrainConfig(learning_rate=setup.learning_rate, steps=steps, optimizer=optimizer,
                               batch_size=setup.batch_size, record_steps=(0, steps))
@@ -78,9 +77,10 @@ def kernel_methods() -> list[str]:
     """The full kernel: chunked J J^T (``ntk``) vs N NTK-vector products (``ntk_vp``)."""
     x, _ = mnist_pair(32, 0)
     rows = ["| network | N | J J^T (s) | N NTK-vector products (s) |", "|---|---|---|---|"]
+    standard = DriftProtocol.for_profile("standard")
     for depth, width in ((1, 1024), (2, 1024)):
-        net = dataclasses.replace(DRIFT_PROFILES["standard"].network("relu", width), depth=depth)
-        params = net.sample(jax.random.PRNGKey(0))
+        net = dataclasses.replace(standard.network("relu", width), depth=depth)
+        params = net.sample(jax.random.key(0))
         t1 = _best(_direct, net, params, x)
         t2 = _best(_products, net, params, x)
         rows.append(f"| depth {depth}, width {width} | {len(x)} | {t1:.3f} | {t2:.3f} |")
@@ -116,11 +116,10 @@ def main() -> None:
     lines += ["", "## `reproduce fig1a` wall time (empty cache)", "",
               "| profile | wall time (s) |", "|---|---|",
               f"| quick | {reproduce_time('quick'):.0f} |"]
-    committed = config.RESULTS_DIR / "fig1a_standard.json"
     if args.standard:
         lines.append(f"| standard | {reproduce_time('standard'):.0f} |")
-    elif committed.exists():
-        wall = json.loads(committed.read_text())["provenance"]["wall_time_s"]
+    elif results.path("fig1a", "standard").exists():
+        wall = results.load("fig1a", "standard").provenance.wall_time_s
         lines.append(f"| standard | {wall:.0f} (committed run's provenance; units found in "
                      "the cache were not recomputed) |")
     OUT.write_text("\n".join(lines) + "\n")

@@ -63,6 +63,9 @@ SLOPES: dict[str, Slope] = {
     "fig1a.jacot_bound": Slope(-0.5, "Fig. 1a: Jacot et al.'s bound n^-1/2"),
     "fig1a.variance_init": Slope(-1.0, "Thm 10: Var[Θ_0] ~ n^-1"),
     "fig1a.variance_drift": Slope(-2.0, "Thm 11: Var[Θ_t - Θ_0] ~ n^-2"),
+    "limit.mean_ntk": Slope(-1.0, "Sec. 2, Conjecture 1 applied to E[Θ_0]: E[Θ_0] - Θ_∞ = "
+                                  "O(1/n) (the coefficient can vanish for some activations "
+                                  "and components)"),
     "e2.remainder": Slope(-1.0, "App. E.2 / Thm 12: one GD step is linear in η up to O(1/n)"),
     "fig9a.deep": Slope(-1.0, "Fig. 9a, eq. 76: top eigenvalues of H - Θ ~ n^-1 (depth >= 2)"),
     "fig9a.shallow": Slope(-0.5, "eq. 76: top eigenvalues of H - Θ ~ n^-1/2 (one hidden "
