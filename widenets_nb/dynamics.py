@@ -30,6 +30,10 @@ from .ntk import ntk, ntk_entry, ntk_max_eigenvalue
 OPTIMIZERS: tuple[str, ...] = ("gd", "sgd")
 LOSSES: tuple[str, ...] = ("mean", "sum")
 
+#: Folded into the SGD seed's key so the minibatch draws never reuse a key that another
+#: computation derives from the same seed (``fold_in(key(seed), width)`` for initializations).
+MINIBATCH_STREAM = 2**31 - 1
+
 
 class DivergenceError(ValueError):
     """Training diverged: the loss became NaN/inf or grew past its bound."""
@@ -58,7 +62,9 @@ class TrainConfig:
       record_steps: steps at which f, Theta and the loss are recorded (0 = initialization);
         None: ``log_steps(steps)``.
       loss: ``"mean"`` or ``"sum"`` normalization of the MSE loss (module docstring).
-      seed: the seed of the SGD minibatch draws.
+      seed: the seed of the SGD minibatch draws (the stream ``fold_in(key(seed),
+        MINIBATCH_STREAM)``, apart from any key derived from the same seed by folding in a
+        width or an index).
       diverge_factor: stop when the loss exceeds this multiple of its initial value.
     """
 
@@ -144,7 +150,7 @@ def _run(net: Network, config: TrainConfig, params: Params, x: jax.Array, y: jax
     scale = loss_scale(config, batch)
     full_scale = loss_scale(config, n_train)
     optimizer = optax.sgd(config.learning_rate)
-    key = jax.random.key(config.seed)
+    key = jax.random.fold_in(jax.random.key(config.seed), MINIBATCH_STREAM)
 
     def step(t, carry):
         p, state = carry
