@@ -2,8 +2,8 @@
 
     .venv/bin/python benchmarks/spectra.py [--log2-widths 8,12] [--hutchinson-log2-widths 8,10]
 
-Two-hidden-layer ReLU on 20 two-class MNIST images (10 per class), default dtype (float32
-unless WIDENETS_X64=1):
+Two-hidden-layer ReLU on the two-class MNIST images of the standard Fig. 9a protocol
+(``GapProtocol``: 10 per class), default dtype (float32 unless WIDENETS_X64=1):
 
 1. One Hessian-vector product (forward-over-reverse), and the top-20 eigenvalues of H by
    Lanczos with full reorthogonalization (40 products; matfree), compile time apart.
@@ -25,8 +25,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from widenets_nb import config
-from widenets_nb.spectra import experiments as E
-from widenets_nb.spectra import solvers as spectra
+from widenets_nb.spectra import experiments, solvers
+
+PROTOCOL = experiments.GapProtocol.for_profile("standard")
 
 OUT = Path(__file__).parent / "results" / "spectra.md"
 TOP, KRYLOV, PROBES = 20, 40, 1000
@@ -38,19 +39,25 @@ def _timed(fn, *args) -> float:
     return time.perf_counter() - start
 
 
+def _instance(width: int) -> tuple[experiments.Setup, dict, jax.Array]:
+    """The standard protocol's first instance at ``width``: setup, parameters, probe key."""
+    s = experiments.setup(width, 2, "relu", 2, PROTOCOL.per_class, PROTOCOL.seed)
+    init, key = experiments.instance_keys(PROTOCOL.seed, width, 0)
+    return s, s.net.sample(init), key
+
+
 def lanczos_row(width: int) -> tuple[str, float, float]:
-    s = E.setup(width, depth=2, activation="relu", classes=2, per_class=10)
-    params = s.net.sample(jax.random.key(0))
-    x, y = spectra.training_set(s.net, s.x, s.y)
-    size = spectra.num_params(params)
-    product = jax.jit(lambda p, v: spectra.operator(s.net, p, x, y, "H")(v))
+    s, params, key = _instance(width)
+    x, y = solvers.training_set(s.net, s.x, s.y)
+    size = solvers.num_params(params)
+    product = jax.jit(lambda p, v: solvers.operator(s.net, p, x, y, "H")(v))
     v = jnp.ones(size, x.dtype)
     _timed(product, params, v)
     hvp = min(_timed(product, params, v) for _ in range(3))
-    start = jax.random.normal(jax.random.key(1), (size,), x.dtype)
+    start = jax.random.normal(key, (size,), x.dtype)
     args = (s.net, "H", KRYLOV, params, x, y, start)
     t0 = time.perf_counter()
-    compiled = spectra._ritz.lower(*args).compile()
+    compiled = solvers._ritz.lower(*args).compile()
     compile_s = time.perf_counter() - t0
     run = _timed(compiled, params, x, y, start)
     basis_gb = KRYLOV * size * x.dtype.itemsize / 1e9
@@ -61,15 +68,14 @@ def lanczos_row(width: int) -> tuple[str, float, float]:
 
 
 def hutchinson_row(width: int) -> tuple[str, float]:
-    s = E.setup(width, depth=2, activation="relu", classes=2, per_class=10)
-    params = s.net.sample(jax.random.key(0))
-    spectra.hutchinson_moments(s.net, params, s.x, s.y, probes=50, which=("H",))  # compile
+    s, params, key = _instance(width)
+    solvers.hutchinson_moments(s.net, params, s.x, s.y, probes=50, which=("H",))  # compile
     start = time.perf_counter()
-    m = spectra.hutchinson_moments(s.net, params, s.x, s.y, probes=PROBES, which=("H",),
-                                   seed=1)
+    m = solvers.hutchinson_moments(s.net, params, s.x, s.y, probes=PROBES, which=("H",),
+                                   seed=key)
     run = time.perf_counter() - start
     rel = m.stderr["H"] / np.abs(m.trace["H"])
-    return (f"| {width} | {spectra.num_params(params):,} | {run:.1f} | "
+    return (f"| {width} | {solvers.num_params(params):,} | {run:.1f} | "
             + " | ".join(f"{r:.1%}" for r in rel) + " |"), run
 
 

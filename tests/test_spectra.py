@@ -7,7 +7,7 @@ import pytest
 from jax.flatten_util import ravel_pytree
 
 from widenets_nb.nets import Network
-from widenets_nb.spectra import solvers as spectra
+from widenets_nb.spectra import solvers
 
 
 def problem(activation="tanh", outputs=2, depth=2, width=5, points=4, seed=0, bias=False):
@@ -21,7 +21,7 @@ def problem(activation="tanh", outputs=2, depth=2, width=5, points=4, seed=0, bi
 
 
 def dense(net, params, x, y):
-    """H from jax.hessian, J from jax.jacfwd, B = H - J^T J, independent of spectra.operator."""
+    """H from jax.hessian, J from jax.jacfwd, B = H - J^T J, independent of solvers.operator."""
     flat, unravel = ravel_pytree(params)
     hessian = jax.hessian(lambda p: 0.5 * jnp.sum((net.apply(unravel(p), x) - y) ** 2))(flat)
     jac = jax.jacfwd(lambda p: net.apply(unravel(p), x).reshape(-1))(flat)  # rows (a, A)
@@ -37,7 +37,7 @@ def test_operators_match_dense_hessian(activation):
     net, params, x, y = problem(activation)
     hessian, jac = dense(net, params, x, y)
     size = hessian.shape[0]
-    ops = {w: as_matrix(spectra.operator(net, params, x, y, w), size) for w in "HAB"}
+    ops = {w: as_matrix(solvers.operator(net, params, x, y, w), size) for w in "HAB"}
     np.testing.assert_allclose(ops["H"], hessian, atol=1e-12)
     np.testing.assert_allclose(ops["A"], jac.T @ jac, atol=1e-12)
     np.testing.assert_allclose(ops["B"], hessian - jac.T @ jac, atol=1e-12)
@@ -48,12 +48,14 @@ def test_lanczos_top_eigenvalues_equal_eigvalsh():
     hessian, _ = dense(net, params, x, y)
     exact = np.linalg.eigvalsh(hessian)[::-1]
     size = hessian.shape[0]
-    full = spectra.top_eigenvalues(net, params, x, y, 10, krylov=size)
+    full = solvers.top_eigenvalues(net, params, x, y, 10, krylov=size)
     np.testing.assert_allclose(full.values, exact[:10], atol=1e-10)
-    partial = spectra.top_eigenvalues(net, params, x, y, 4, krylov=30, seed=3)
+    partial = solvers.top_eigenvalues(net, params, x, y, 4, krylov=30, seed=3)
     assert partial.krylov == 30 < size
     assert np.all(partial.bounds < 1e-6)
     np.testing.assert_allclose(partial.values, exact[:4], atol=1e-9)
+    typed = solvers.top_eigenvalues(net, params, x, y, 4, krylov=30, seed=jax.random.key(3))
+    np.testing.assert_array_equal(typed.values, partial.values)  # a key or its seed: the same
 
 
 @pytest.mark.parametrize("outputs", [1, 3])
@@ -62,11 +64,11 @@ def test_nonzero_eigenvalues_of_a_equal_those_of_theta(outputs):
     net, params, x, y = problem("tanh", outputs=outputs, points=5)
     _, jac = dense(net, params, x, y)
     a = jac.T @ jac
-    theta = spectra.ntk_eigenvalues(net, params, x)
+    theta = solvers.ntk_eigenvalues(net, params, x)
     assert theta.shape == (5 * outputs,)
     nonzero = np.linalg.eigvalsh(a)[::-1][: theta.size]
     np.testing.assert_allclose(nonzero, theta, rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(spectra.ntk_matrix(net, params, x), jac @ jac.T, atol=1e-12)
+    np.testing.assert_allclose(solvers.ntk_matrix(net, params, x), jac @ jac.T, atol=1e-12)
     np.testing.assert_allclose(np.linalg.eigvalsh(a)[: a.shape[0] - theta.size], 0, atol=1e-10)
 
 
@@ -77,10 +79,10 @@ def test_hutchinson_unbiased_within_standard_error():
     hessian, jac = dense(net, params, x, y)
     mats = {"H": hessian, "A": jac.T @ jac, "B": hessian - jac.T @ jac}
     probes = 4000
-    est = spectra.hutchinson_moments(net, params, x, y, probes=probes, chunk=500, seed=1)
+    est = solvers.hutchinson_moments(net, params, x, y, probes=probes, chunk=500, seed=1)
     assert est.probes == probes
     for name in ("H", "A", "B"):
-        for i, m in enumerate(spectra.MOMENTS):
+        for i, m in enumerate(solvers.MOMENTS):
             power = np.linalg.matrix_power(mats[name], m)
             exact = np.trace(power)
             z = (est.trace[name][i] - exact) / est.stderr[name][i]
@@ -98,7 +100,7 @@ def test_trace_of_b_vanishes_for_linear_and_relu(activation, bias):
     b = hessian - jac.T @ jac
     assert np.max(np.abs(b)) > 1e-2  # B itself is not zero
     assert abs(np.trace(b)) < 1e-12
-    est = spectra.hutchinson_moments(net, params, x, y, probes=200, which=("B",))
+    est = solvers.hutchinson_moments(net, params, x, y, probes=200, which=("B",))
     assert abs(est.trace["B"][0]) < 4.5 * est.stderr["B"][0]
 
 
@@ -114,7 +116,7 @@ def test_lanczos_quadrature_is_exact_for_low_powers():
     hessian, _ = dense(net, params, x, y)
     size = hessian.shape[0]
     grid = np.linspace(-5, 5, 201)
-    d = spectra.spectral_density(net, params, x, y, grid, krylov=size, probes=3, seed=2)
+    d = solvers.spectral_density(net, params, x, y, grid, krylov=size, probes=3, seed=2)
     np.testing.assert_allclose(d.weights.sum(axis=1), 1.0, rtol=1e-10)
     keys = jax.random.split(jax.random.key(2), 3)
     for key, nodes, weights in zip(keys, d.nodes, d.weights, strict=True):
@@ -129,10 +131,10 @@ def test_lanczos_quadrature_is_exact_for_low_powers():
 
 
 def test_exact_moments_and_class_blocks():
-    np.testing.assert_allclose(spectra.exact_moments([2.0, -1.0]), [1.0, 5.0, 7.0, 17.0])
+    np.testing.assert_allclose(solvers.exact_moments([2.0, -1.0]), [1.0, 5.0, 7.0, 17.0])
     net, params, x, _ = problem("tanh", outputs=3, points=4)
     _, jac = dense(net, params, x, np.zeros((4, 3)))
-    blocks = spectra.class_blocks(net, params, x)
+    blocks = solvers.class_blocks(net, params, x)
     j = jac.reshape(4, 3, -1)
     np.testing.assert_allclose(blocks, np.einsum("aAp,aBp->AB", j, j), atol=1e-12)
 
@@ -140,10 +142,10 @@ def test_exact_moments_and_class_blocks():
 def test_bad_input_is_a_clear_value_error():
     net, params, x, y = problem("tanh", outputs=2)
     with pytest.raises(ValueError, match="targets of shape"):
-        spectra.top_eigenvalues(net, params, x, y[:, :1], 3)
+        solvers.top_eigenvalues(net, params, x, y[:, :1], 3)
     with pytest.raises(ValueError, match="which must be one of"):
-        spectra.operator(net, params, x, y, "C")
+        solvers.operator(net, params, x, y, "C")
     with pytest.raises(ValueError, match="krylov"):
-        spectra.top_eigenvalues(net, params, x, y, 5, krylov=3)
+        solvers.top_eigenvalues(net, params, x, y, 5, krylov=3)
     with pytest.raises(ValueError, match="inputs of shape"):
-        spectra.hutchinson_moments(net, params, x[:, :2], y, probes=10)
+        solvers.hutchinson_moments(net, params, x[:, :2], y, probes=10)

@@ -1,88 +1,210 @@
 """Figs. 9-10 building blocks on tiny MNIST networks, against independent computations."""
 
+import dataclasses
+import json
+
 import jax
 import numpy as np
 import pytest
 
-from widenets_nb.spectra import experiments as E
-from widenets_nb.spectra import figures as plots_spectra
-from widenets_nb.spectra import solvers as spectra
+from widenets_nb import config, paper, results
+from widenets_nb.spectra import experiments, measurements, protocols, solvers
+
+
+@pytest.fixture(autouse=True)
+def cache_dir(tmp_path_factory, monkeypatch):
+    monkeypatch.setattr(config, "CACHE_DIR", tmp_path_factory.getbasetemp() / "spectra_cache")
 
 
 @pytest.fixture(scope="module")
 def small():
-    s = E.setup(width=64, depth=2, activation="relu", classes=2, per_class=3)
+    s = measurements.setup(width=64, depth=2, activation="relu", classes=2, per_class=3)
     return s, s.net.sample(jax.random.key(0))
 
 
 def test_setup_matches_the_paper_protocol(small):
     s, _ = small
     assert s.net.input_scaling and s.net.outputs == 1 and s.x.shape == (6, 784)
-    three = E.setup(width=8, classes=3, per_class=2)
+    three = measurements.setup(width=8, classes=3, per_class=2)
     assert three.net.outputs == 3 and three.y.shape == (6, 3)
     np.testing.assert_allclose(three.y.sum(axis=1), 1.0)
     with pytest.raises(ValueError, match="classes must be 2 or 3"):
-        E.setup(width=8, classes=4)
+        measurements.setup(width=8, classes=4)
+
+
+PROTOCOLS = (protocols.GapProtocol, protocols.TopProtocol, protocols.MomentProtocol,
+             protocols.RmsProtocol, protocols.DensityProtocol, protocols.ExplorerProtocol)
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_protocols_grow_with_the_profile_and_follow_the_active_one(protocol):
+    quick, standard, paper_ = (protocol.for_profile(p) for p in config.PROFILES)
+    assert protocol.for_profile() == protocol.for_profile(config.PROFILE)
+    assert quick.per_class <= standard.per_class <= paper_.per_class
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        quick.seed = 1
+
+
+def test_committed_results_were_made_with_the_standard_protocols():
+    fig9, fig10 = results.load("fig9", "standard"), results.load("fig10", "standard")
+
+    def standard(protocol):
+        return json.loads(json.dumps(dataclasses.asdict(protocol.for_profile("standard"))))
+
+    assert fig9.protocol == {"gaps": standard(protocols.GapProtocol),
+                             "top": standard(protocols.TopProtocol)}
+    assert fig10.protocol == {"moments": standard(protocols.MomentProtocol),
+                              "rms": standard(protocols.RmsProtocol),
+                              "density": standard(protocols.DensityProtocol)}
+
+
+def test_instance_keys_never_share_a_stream():
+    data = [np.asarray(jax.random.key_data(k)).tobytes()
+            for seed in (0, 1) for width in (64, 128) for i in (0, 1)
+            for k in measurements.instance_keys(seed, width, i)]
+    assert len(set(data)) == len(data) == 16  # key(seed + i) would repeat seed 0, i = 1
+    again = measurements.instance_keys(1, 128, 1)
+    assert np.asarray(jax.random.key_data(again[1])).tobytes() == data[-1]
 
 
 def test_eigenvalue_gaps_against_a_long_lanczos_run(small):
     s, params = small
-    gaps = E.eigenvalue_gaps(s, params, count=3, krylov=40)
-    reference = spectra.top_eigenvalues(s.net, params, s.x, s.y, 3, krylov=120, seed=5)
+    gaps = measurements.eigenvalue_gaps(s, params, count=3, krylov=40)
+    reference = solvers.top_eigenvalues(s.net, params, s.x, s.y, 3, krylov=120, seed=5)
     # each Ritz value lies within its residual bound of an eigenvalue (Kahan-Parlett)
-    assert np.all(np.abs(gaps["hessian"] - reference.values) <= gaps["bounds"] + 1e-12)
-    assert np.all(gaps["bounds"] < 1e-3)
-    np.testing.assert_allclose(gaps["theta"], spectra.ntk_eigenvalues(s.net, params, s.x)[:3])
-    assert gaps["top"] == pytest.approx(abs(reference.values[0] - gaps["theta"][0]))
-    assert gaps["mean"] == pytest.approx(np.mean(np.abs(reference.values - gaps["theta"])))
+    assert np.all(np.abs(gaps.hessian - reference.values) <= gaps.bounds + 1e-12)
+    assert np.all(gaps.bounds < 1e-3)
+    np.testing.assert_allclose(gaps.theta, solvers.ntk_eigenvalues(s.net, params, s.x)[:3])
+    assert gaps.top == pytest.approx(abs(reference.values[0] - gaps.theta[0]))
+    assert gaps.mean == pytest.approx(np.mean(np.abs(reference.values - gaps.theta)))
 
 
 def test_trained_equals_explicit_gradient_descent(small):
     """'After training' parameters equal a hand-written GD loop on the summed loss."""
     s, params = small
-    lr, steps = E.learning_rate(s, params), 30
-    after = E.trained(s, params, steps, lr)
-    grad = jax.jit(jax.grad(lambda p: spectra.loss(s.net, p, s.x, s.y)))
+    lr, steps = measurements.learning_rate(s, params), 30
+    after = measurements.trained(s, params, steps, lr)
+    grad = jax.jit(jax.grad(lambda p: solvers.loss(s.net, p, s.x, s.y)))
     reference = params
     for _ in range(steps):
         reference = jax.tree.map(lambda p, g: p - lr * g, reference, grad(reference))
     for name in params:
         np.testing.assert_allclose(after[name], reference[name], rtol=1e-9, atol=1e-12)
-    assert spectra.loss(s.net, after, s.x, s.y) < 0.5 * spectra.loss(s.net, params, s.x, s.y)
+    assert solvers.loss(s.net, after, s.x, s.y) < 0.5 * solvers.loss(s.net, params, s.x, s.y)
+
+
+def test_network_training_is_cached(small, monkeypatch):
+    s, _ = small
+    key = measurements.instance_keys(7, 64)[0]
+    first = measurements.network(s, key, steps=20)
+    init = s.net.sample(key)
+    reference = measurements.trained(s, init, 20, measurements.learning_rate(s, init))
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("trained again instead of reading the cache")
+
+    monkeypatch.setattr(measurements, "trained", no_training)
+    again = measurements.network(s, key, steps=20)
+    for name in first:
+        np.testing.assert_allclose(first[name], reference[name], rtol=1e-12)
+        np.testing.assert_array_equal(again[name], first[name])
 
 
 def test_moment_gaps_at_init_and_after_training(small):
     """m = 1 vanishes for ReLU (Tr B = 0); Tr A^m matches Tr Theta^m; B shrinks with training."""
     s, params = small
-    init = E.moment_gaps(s, params, probes=300)
-    z_a = (init["trace_a"] - init["trace_theta"]) / init["trace_a_se"]
+    init = measurements.moment_gaps(s, params, probes=300)
+    z_a = (init.trace_a - init.trace_theta) / init.trace_a_se
     assert np.all(np.abs(z_a) < 4.5), z_a
-    assert abs(init["relative"][0]) < 4.5 * init["relative_se"][0]
-    assert init["relative"][1] > 10 * init["relative_se"][1]  # m = 2: + Tr B^2 > 0
-    np.testing.assert_allclose(init["relative"][1] * init["trace_theta"][1], init["trace_b2"],
-                               rtol=5 * init["trace_b2_se"] / init["trace_b2"])
-    late = E.moment_gaps(s, E.trained(s, params, 2000, E.learning_rate(s, params)), probes=300)
-    assert late["trace_b2"] < 0.05 * init["trace_b2"]
+    assert abs(init.relative[0]) < 4.5 * init.relative_se[0]
+    assert init.relative[1] > 10 * init.relative_se[1]  # m = 2: + Tr B^2 > 0
+    np.testing.assert_allclose(init.relative[1] * init.trace_theta[1], init.trace_b2,
+                               rtol=5 * init.trace_b2_se / init.trace_b2)
+    after = measurements.trained(s, params, 2000, measurements.learning_rate(s, params))
+    late = measurements.moment_gaps(s, after, probes=300)
+    assert late.trace_b2 < 0.05 * init.trace_b2
 
 
 def test_rms_b_is_the_root_mean_square_eigenvalue():
-    s = E.setup(width=2, depth=1, activation="relu", per_class=2)
+    s = measurements.setup(width=2, depth=1, activation="relu", per_class=2)
     params = s.net.sample(jax.random.key(1))
-    size = spectra.num_params(params)
-    b = np.asarray(jax.vmap(spectra.operator(s.net, params, s.x, s.y, "B"))(np.eye(size)))
+    size = solvers.num_params(params)
+    b = np.asarray(jax.vmap(solvers.operator(s.net, params, s.x, s.y, "B"))(np.eye(size)))
     exact = np.sqrt(np.mean(np.linalg.eigvalsh(b) ** 2))
-    value, se = E.rms_b(s, params, probes=400)
-    assert abs(value - exact) < 4.5 * se
+    rms = measurements.rms_b(s, params, probes=400)
+    assert abs(rms.value - exact) < 4.5 * rms.stderr
 
 
-def test_figure_builders():
-    series = [{"name": "a", "widths": [64, 128], "values": [1.0, 0.5], "stderr": [0.1, 0.05],
-               "slope": -1.0, "intercept": np.log(64.0), "slope_ci": (-1.1, -0.9)}]
-    fig = plots_spectra.loglog_fits(series, "t", "gap")
-    np.testing.assert_allclose(fig.data[1].y, [1.0, 0.5])
-    assert len(plots_spectra.top_eigenvalues([3, 2], [3.1, 2.1], "t").data) == 2
-    bars = plots_spectra.moment_gaps([{"name": "init", "relative": [0, -0.5, 0.1, 0.1],
-                                       "relative_se": [0.1] * 4}], "t")
-    np.testing.assert_allclose(bars.data[0].y, [0, 0.5, 0.1, 0.1])
-    dens = plots_spectra.density([[0, 1]], [[0.5, 0.5]], [[1.0]], ["init"], "t")
-    assert len(dens.data) == 2
+TINY_GAPS = protocols.GapProtocol(widths=(8, 16), instances=2, per_class=2, depths=(1, 2),
+                          activations=("relu",), seed=3)
+
+
+def test_gap_scalings_are_the_instances_gaps():
+    """Each instance is an independent ``eigenvalue_gaps`` call with its own keys."""
+    scalings = experiments.gap_scalings(TINY_GAPS, progress=False)
+    assert [dict(s.labels) for s in scalings] == [
+        {"depth": str(d), "activation": "relu", "statistic": stat}
+        for d in (1, 2) for stat in ("top", "mean")]
+    s = measurements.setup(16, 2, "relu", 2, 2, seed=3)
+    tops = []
+    for i in range(2):
+        init, key = measurements.instance_keys(3, 16, i)
+        tops.append(measurements.eigenvalue_gaps(s, s.net.sample(init), seed=key).top)
+    top = results.Report("fig9", {}, scalings).find(depth=2, statistic="top")
+    assert top.widths == (8, 16) and top.counts == (2, 2)
+    assert top.values[1] == pytest.approx(np.mean(tops), rel=1e-9)
+    assert top.predicted == paper.SLOPES["fig9a.deep"].value
+    assert scalings[0].predicted == paper.SLOPES["fig9a.shallow"].value
+
+
+def test_rms_scalings_measure_trace_b2_as_p_rms_squared():
+    tiny = protocols.RmsProtocol(widths=(8, 16), instances=2, per_class=2, probes=4,
+                                 depths=(1,))
+    width, params, trace = experiments.rms_scalings(tiny, progress=False)
+    sizes = tuple(measurements.setup(w, 1, "relu", 2, 2).net.num_params for w in tiny.widths)
+    assert params.widths == sizes and params.values == width.values
+    assert width.predicted == paper.SLOPES["fig10.rms_b"].value
+    assert trace.predicted == experiments.TRACE_B2_EXPONENT
+    # the mean of P rms^2 is at least P (mean rms)^2 (Jensen), equal only without spread
+    assert all(t >= p * v**2 * (1 - 1e-12)
+               for t, p, v in zip(trace.values, sizes, width.values, strict=True))
+
+
+def _tiny_profiles(monkeypatch):
+    tiny = (TINY_GAPS, protocols.TopProtocol(width=16, per_class=2, count=4, krylov=12),
+            protocols.MomentProtocol(widths=(8,), per_class=2, probes=4, steps=5),
+            protocols.RmsProtocol(widths=(8, 16), instances=2, per_class=2, probes=4),
+            protocols.DensityProtocol(width=16, per_class=2, steps=5, krylov=8, probes=1,
+                                      points=20))
+    for protocol in tiny:
+        monkeypatch.setattr(type(protocol), "for_profile",
+                            classmethod(lambda cls, name=None, p=protocol: p))
+
+
+def test_fig9_report_round_trips_through_json(monkeypatch):
+    _tiny_profiles(monkeypatch)
+    report = experiments.fig9("quick")
+    back = experiments.Fig9.from_report(
+        results.Report.from_json(report.to_json(), report.markdown))
+    assert len(back.gaps) == 4 and back.top.width == 16 and back.top.points == 6
+    assert back.top.class_blocks.shape == (3, 3)
+    assert np.all(back.top.comparison.theta[:-1] >= back.top.comparison.theta[1:])
+    assert set(back.max_ritz_bound) == {(1, "relu"), (2, "relu")}
+    assert back.gaps[0].label() in report.markdown
+    assert report.protocol["gaps"]["seed"] == TINY_GAPS.seed
+
+
+def test_fig10_report_round_trips_through_json(monkeypatch):
+    _tiny_profiles(monkeypatch)
+    report = experiments.fig10("quick")
+    back = experiments.Fig10.from_report(
+        results.Report.from_json(report.to_json(), report.markdown))
+    assert [(r.width, r.stage) for r in back.moments] == [(8, "init"), (8, "trained")]
+    # 10a: 2 stages x 4 moments; 10b: 2 depths x (width, params, Tr B^2)
+    assert len(report.select(figure="10a")) == 8 and len(report.select(figure="10b")) == 6
+    m3 = report.find(figure="10a", stage="init", moment=3)
+    assert m3.values == tuple(float(r.gaps.relative[2]) for r in back.moments[::2])
+    assert m3.predicted == paper.SLOPES["fig10.moments"].value and not m3.fitted
+    assert [s.labels["depth"] for s in back.rms] == ["1", "2"]
+    assert back.density_width == 16 and back.densities["init"].grid.shape == (20,)
+    assert report.find(figure="10b", depth=2, statistic="rms_b", against="width").note

@@ -71,6 +71,7 @@ SLOPES: dict[str, Slope] = {
     "fig9a.shallow": Slope(-0.5, "eq. 76: top eigenvalues of H - Θ ~ n^-1/2 (one hidden "
                                  "layer; the paper observed n^-1)"),
     "fig10.moments": Slope(-1.0, "Fig. 10a, eq. 78-80: (Tr H^m - Tr Θ^m)/Tr Θ^m ~ n^-1"),
+    "eq78.trace_b2": Slope(0.0, "eq. 78: Tr B^2 = O(1) at initialization"),
     "fig10.rms_b": Slope(-0.5, "Fig. 10b: RMS eigenvalue of B ~ n^-1/2 (one hidden layer)"),
     "fig11.leading": Slope(-1.0, "Sec. 3.1: the constant-kernel dynamics misses the O(1/n) "
                                  "motion of Θ: its error ~ n^-1"),

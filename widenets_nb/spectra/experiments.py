@@ -1,8 +1,10 @@
 """Figs. 9-10 (App. E.3): Hessian against NTK spectra of MNIST networks at growing width.
 
-Conventions are those of ``spectra``: the summed MSE, so A = J^T J and its nonzero
+Conventions are those of ``solvers``: the summed MSE, so A = J^T J and its nonzero
 eigenvalues are those of Theta. Training is full-batch GD on the same summed loss.
-Each unit of work (one configuration at one width) is cached, so ``reproduce`` resumes.
+
+Every unit of work (one instance of ``measurements``: its training, then one measurement) is
+cached with every parameter in the key, so ``reproduce`` resumes where it stopped.
 
 Eigenvalue differences (Fig. 9a) are reported two ways: ``top`` = |lambda_1(H) - lambda_1(Theta)|,
 the largest eigenvalue, isolated from the bulk of B; ``mean`` = the mean |lambda_i(H) -
@@ -15,275 +17,384 @@ bulk eigenvalues of B; ``top`` isolates eq. (76).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping, Sequence
+from typing import Any
 
-import jax
+import jax.numpy as jnp
 import numpy as np
 from tqdm.auto import tqdm
 
-from .. import config, dynamics, fits
-from ..cache import cached
-from ..data import load_mnist
-from ..nets import Network, Params
-from ..results import Report
-from . import solvers as spectra
+from .. import fits, paper, results
+from ..results import Report, Scaling, format_slope, scaling
+from . import solvers
+from .measurements import (
+    Density,
+    MomentGaps,
+    RmsB,
+    TopComparison,
+    instance_keys,
+    measured,
+    rms_b,
+    setup,
+    stage_density,
+    stage_moments,
+    top_comparison,
+)
+from .protocols import (
+    DensityProtocol,
+    GapProtocol,
+    MomentProtocol,
+    RmsProtocol,
+    TopProtocol,
+)
 
-DIGITS = {2: (0, 1), 3: (0, 1, 2)}
+STAGES: tuple[str, ...] = ("init", "trained")
+#: Eq. (78), Tr B^2 = O(1): the width exponent of Tr B^2 (and so of the m = 2 moment gap at
+#: initialization).
+TRACE_B2_EXPONENT = paper.SLOPES["eq78.trace_b2"].value
 
-
-@dataclasses.dataclass(frozen=True)
-class Setup:
-    """A network on an MNIST subset: everything one spectral measurement needs.
-
-    Attributes:
-      net: the network (input scaling on, one output per class beyond two).
-      x: (N, 784) training images.
-      y: (N, k) targets (+-1 for two classes, one-hot for three).
-    """
-
-    net: Network
-    x: np.ndarray
-    y: np.ndarray
-
-
-def setup(width: int, depth: int = 2, activation: str = "relu", classes: int = 2,
-          per_class: int = 10, seed: int = 0) -> Setup:
-    """The paper's MNIST network and training set (App. A.2): ``classes`` in {2, 3}."""
-    if classes not in DIGITS:
-        raise ValueError(f"classes must be 2 or 3 (two- or three-class MNIST), got {classes}.")
-    data = load_mnist(DIGITS[classes], per_class, "train", seed)
-    net = Network(input_dim=data.x.shape[1], width=width, depth=depth, activation=activation,
-                  input_scaling=True, outputs=data.y.shape[1])
-    return Setup(net, data.x, data.y)
+#: Against width, the RMS eigenvalue of B at depth >= 2 follows P^-1/2 with P = 784 n + n^2.
+DEEP_RMS_NOTE = "n^-1 only once n >> D = 784"
 
 
-def trained(s: Setup, params: Params, steps: int, learning_rate: float) -> Params:
-    """Parameters after ``steps`` of full-batch GD on the summed MSE (``dynamics.train``)."""
-    config = dynamics.TrainConfig(learning_rate=learning_rate, steps=steps, optimizer="gd",
-                                  loss="sum", record_steps=(steps,))
-    return dynamics.train(s.net, params, s.x, s.y, config).params
+# ----------------------------------------------------------------------------- Fig. 9
 
 
-def eigenvalue_gaps(s: Setup, params: Params, count: int | None = None,
-                    krylov: int | None = None, seed: int = 0) -> dict[str, np.ndarray]:
-    """Eq. (76): the top ``count`` (default N x classes) eigenvalues of H (Lanczos, ``krylov``
-    products, default count + 10) and of Theta, and their gaps."""
-    count = count or s.y.size
-    theta = spectra.ntk_eigenvalues(s.net, params, s.x)[:count]
-    top = spectra.top_eigenvalues(s.net, params, s.x, s.y, count,
-                                  krylov=krylov or count + 10, seed=seed)
-    gaps = np.abs(top.values - theta)
-    return {"hessian": top.values, "theta": theta, "bounds": top.bounds,
-            "top": gaps[0], "mean": gaps.mean()}
-
-
-def gap_sweep(depth: int, activation: str, widths: tuple[int, ...], instances: int,
-              per_class: int, seed: int = 0, progress: bool = True) -> dict[int, dict]:
-    """Fig. 9a: ``instances`` initializations per width; per-instance top and mean gaps."""
-    out = {}
-    for width in tqdm(widths, desc=f"d={depth} {activation}", disable=not progress):
-        s = setup(width, depth, activation, 2, per_class, seed)
-
-        def compute(s=s):
-            rows = [eigenvalue_gaps(s, s.net.sample(jax.random.key(seed + i)), seed=i)
-                    for i in range(instances)]
-            return {k: np.array([r[k] for r in rows]) for k in ("top", "mean", "bounds")}
-
-        out[width] = cached("fig9a", {"net": s.net, "per_class": per_class, "seed": seed,
-                                      "instances": instances}, compute)
+def gap_sweep(protocol: GapProtocol, depth: int, activation: str, progress: bool = True
+              ) -> list[list[TopComparison]]:
+    """Fig. 9a: per width, the ``instances`` comparisons of H's and Theta's top N x 2
+    eigenvalues (Lanczos N x 2 + 10 products), instance i at width n from
+    ``instance_keys(seed, n, i)``."""
+    out = []
+    for width in tqdm(protocol.widths, desc=f"d={depth} {activation}", disable=not progress):
+        s = setup(width, depth, activation, 2, protocol.per_class, protocol.seed)
+        out.append([top_comparison(s, instance_keys(protocol.seed, width, i))
+                    for i in range(protocol.instances)])
     return out
 
 
-def _fit(widths: tuple[int, ...], samples: list[np.ndarray]) -> dict:
-    try:
-        fit = fits.fit_exponent(widths, samples)
-    except fits.NotFittable as err:
-        return {"slope": None, "note": str(err)}
-    return {"slope": fit.slope, "intercept": fit.intercept, "slope_ci": list(fit.slope_ci),
-            "unresolved": list(fit.unresolved)}
+def _gap_results(protocol: GapProtocol, progress: bool
+                 ) -> tuple[tuple[Scaling, ...], list[dict[str, Any]]]:
+    """The gap scalings (labels depth, activation, statistic) and the largest Ritz residual
+    per width of every swept network."""
+    scalings, bounds = [], []
+    for depth in protocol.depths:
+        predicted = paper.SLOPES["fig9a.shallow" if depth == 1 else "fig9a.deep"].value
+        for activation in protocol.activations:
+            sweep = gap_sweep(protocol, depth, activation, progress)
+            for stat in ("top", "mean"):
+                samples = [[getattr(c, stat) for c in row] for row in sweep]
+                scalings.append(scaling(
+                    f"d={depth} {activation}, {stat}", protocol.widths, samples,
+                    predicted=predicted,
+                    labels={"depth": depth, "activation": activation, "statistic": stat}))
+            bounds.append({"depth": depth, "activation": activation,
+                           "values": [max(float(np.max(c.bounds)) for c in row)
+                                      for row in sweep]})
+    return tuple(scalings), bounds
 
 
-def scaling_row(name: str, widths: tuple[int, ...], samples: list[np.ndarray]) -> dict:
-    """Mean and standard error per width of per-instance samples, with the fitted slope."""
-    stats = [_stats(np.asarray(x)) for x in samples]
-    return {"name": name, "widths": list(widths), "values": [v for v, _ in stats],
-            "stderr": [e for _, e in stats], **_fit(widths, samples)}
+def gap_scalings(protocol: GapProtocol, progress: bool = True) -> tuple[Scaling, ...]:
+    """Fig. 9a: the top and mean gaps against width with fitted and predicted slopes
+    (``paper.SLOPES["fig9a.shallow" | "fig9a.deep"]``), labels depth, activation,
+    statistic."""
+    return _gap_results(protocol, progress)[0]
 
 
-def _slope_cells(fit: dict) -> str:
-    """'slope | [low, high]' for a Markdown row, or the reason there is no fit."""
-    if fit["slope"] is None:
-        return f"not fittable | {fit['note']}"
-    low, high = fit["slope_ci"]
-    return f"{fit['slope']:.3f} | [{low:.2f}, {high:.2f}]"
+@dataclasses.dataclass(frozen=True)
+class Fig9b:
+    """Fig. 9b: three-class MNIST, the top eigenvalues of H and Theta.
+
+    Attributes:
+      width: the hidden width.
+      points: the number of training images.
+      comparison: H's and Theta's top eigenvalues.
+      class_blocks: (3, 3) Theta_AB summed over the training set (-> delta_AB Tr Theta).
+    """
+
+    width: int
+    points: int
+    comparison: TopComparison
+    class_blocks: np.ndarray
 
 
-def _stats(samples: np.ndarray) -> tuple[float, float]:
-    return fits.moment(samples) if samples.size > 1 else (float(samples.mean()), float("nan"))
+def fig9b(protocol: TopProtocol) -> Fig9b:
+    """Fig. 9b: the top ``count`` eigenvalues of H and Theta (N_class-fold copies)."""
+    p = protocol
+    s = setup(p.width, p.depth, p.activation, p.classes, p.per_class, p.seed)
+    keys = instance_keys(p.seed, p.width)
+    comparison = top_comparison(s, keys, count=p.count, krylov=p.krylov)
+    blocks = solvers.class_blocks(s.net, s.net.sample(keys[0]), s.x)
+    return Fig9b(p.width, len(s.x), comparison, blocks)
+
+
+@dataclasses.dataclass(frozen=True)
+class Fig9:
+    """Fig. 9 as computed or committed (``Fig9.from_report``).
+
+    Attributes:
+      gaps: the Fig. 9a scalings, labels depth, activation, statistic ("top" | "mean").
+      max_ritz_bound: (depth, activation) -> the largest Lanczos residual at each width.
+      top: Fig. 9b.
+    """
+
+    gaps: tuple[Scaling, ...]
+    max_ritz_bound: Mapping[tuple[int, str], tuple[float, ...]]
+    top: Fig9b
+
+    @classmethod
+    def from_report(cls, report: Report) -> Fig9:
+        """The typed Fig. 9 of a ``fig9`` report."""
+        b = report.data["fig9b"]
+        comparison = TopComparison(*(np.asarray(b[k]) for k in ("hessian", "theta", "bounds")))
+        return cls(report.scalings,
+                   {(int(r["depth"]), r["activation"]): tuple(r["values"])
+                    for r in report.data["max_ritz_bound"]},
+                   Fig9b(int(b["width"]), int(b["points"]), comparison,
+                         np.asarray(b["class_blocks"])))
+
+    def report(self, protocol: Mapping[str, Any]) -> Report:
+        """The ``fig9`` report of these results under ``protocol``."""
+        b, c = self.top, self.top.comparison
+        data = {"fig9b": {"width": b.width, "points": b.points, "hessian": c.hessian,
+                          "theta": c.theta, "bounds": c.bounds,
+                          "class_blocks": b.class_blocks},
+                "max_ritz_bound": [{"depth": d, "activation": a, "values": list(v)}
+                                   for (d, a), v in self.max_ritz_bound.items()],
+                "dtype": str(jnp.result_type(float))}
+        return Report("fig9", protocol, self.gaps, data, self.markdown())
+
+    def markdown(self) -> str:
+        """Fig. 9a's slopes and Fig. 9b's eigenvalues as Markdown tables."""
+        b, c = self.top, self.top.comparison
+        lines = ["Fig. 9a: |λ_i(H) − λ_i(Θ)| against width", "",
+                 slope_table(self.gaps, ("depth", "activation", "statistic")), "",
+                 f"Fig. 9b: width {b.width}, three classes, {b.points} images: "
+                 f"top {len(c.hessian)} eigenvalues", "", "| i | H (Lanczos) | Theta |",
+                 "|---|---|---|"]
+        lines += [f"| {i + 1} | {h:.5f} | {t:.5f} |"
+                  for i, (h, t) in enumerate(zip(c.hessian, c.theta, strict=True))]
+        return "\n".join(lines)
+
+    @classmethod
+    def load(cls, profile: str | None = None) -> Fig9:
+        """The committed Fig. 9 of ``profile`` (``data/results/fig9_<profile>.json``)."""
+        return cls.from_report(results.load("fig9", profile))
 
 
 def fig9(profile: str) -> Report:
     """Fig. 9: (a) eigenvalue gaps vs width with fitted slopes; (b) three-class top 10."""
-    widths = config.pick({"quick": (32, 64, 128), "standard": (64, 128, 256, 512, 1024),
-                          "paper": tuple(2**k for k in range(6, 13))}, profile)
-    instances = config.pick({"quick": 2, "standard": 6, "paper": 100}, profile)
-    per_class = config.pick({"quick": 3, "standard": 10, "paper": 10}, profile)
-    rows, lines = [], ["| depth | activation | statistic | slope | 95% CI | predicted |",
-                       "|---|---|---|---|---|---|"]
-    for depth in (1, 2):
-        for activation in ("relu", "tanh"):
-            sweep = gap_sweep(depth, activation, widths, instances, per_class)
-            for stat in ("top", "mean"):
-                row = scaling_row(f"d={depth} {activation}, {stat}", widths,
-                                  [sweep[w][stat] for w in widths])
-                rows.append({"depth": depth, "activation": activation, "statistic": stat,
-                             "max_ritz_bound": [float(sweep[w]["bounds"].max()) for w in widths],
-                             **row})
-                lines.append(f"| {depth} | {activation} | {stat} | {_slope_cells(row)} | "
-                             f"{'-1/2 bound (paper saw -1)' if depth == 1 else '-1'} |")
-    b = fig9b(profile)
-    lines += ["", f"Fig. 9b: width {b['width']}, three classes, {b['points']} images: "
-              "top 10 eigenvalues", "", "| i | H (Lanczos) | Theta |", "|---|---|---|"]
-    lines += [f"| {i + 1} | {h:.5f} | {t:.5f} |"
-              for i, (h, t) in enumerate(zip(b["hessian"], b["theta"], strict=True))]
-    payload = {"fig9a": rows, "fig9b": b, "instances": instances, "per_class": per_class,
-               "dtype": str(np.dtype(np.asarray(jax.numpy.zeros(())).dtype))}
-    return Report(payload, "\n".join(lines))
+    gaps_protocol = GapProtocol.for_profile(profile)
+    top_protocol = TopProtocol.for_profile(profile)
+    gaps, bounds = _gap_results(gaps_protocol, progress=True)
+    result = Fig9(gaps, {(r["depth"], r["activation"]): tuple(r["values"]) for r in bounds},
+                  fig9b(top_protocol))
+    return result.report({"gaps": dataclasses.asdict(gaps_protocol),
+                          "top": dataclasses.asdict(top_protocol)})
 
 
-def fig9b(profile: str, seed: int = 0) -> dict:
-    """Fig. 9b: top 10 eigenvalues of H and Theta on three-class MNIST (N_class-fold copies)."""
-    width = config.pick({"quick": 128, "standard": 2048, "paper": 2048}, profile)
-    per_class = config.pick({"quick": 3, "standard": 5, "paper": 10}, profile)
-    s = setup(width, 2, "relu", 3, per_class, seed)
-
-    def compute():
-        params = s.net.sample(jax.random.key(seed))
-        gaps = eigenvalue_gaps(s, params, count=10, krylov=30)
-        return {"hessian": gaps["hessian"], "theta": gaps["theta"], "bounds": gaps["bounds"],
-                "class_blocks": spectra.class_blocks(s.net, params, s.x)}
-
-    entry = cached("fig9b", {"net": s.net, "per_class": per_class, "seed": seed}, compute)
-    return {"width": width, "points": len(s.x),
-            **{k: np.asarray(v).tolist() for k, v in entry.items()}}
+# ----------------------------------------------------------------------------- Fig. 10
 
 
-def moment_gaps(s: Setup, params: Params, probes: int, seed: int = 0) -> dict[str, np.ndarray]:
-    """Eq. (78-82): (Tr H^m - Tr Theta^m) / Tr Theta^m for m = 1..4 with standard errors.
+@dataclasses.dataclass(frozen=True)
+class MomentRow:
+    """Fig. 10a at one width and stage ("init" | "trained")."""
 
-    Tr Theta^m is exact (eigenvalues); Tr H^m - Tr A^m comes from Hutchinson with the same
-    probes for H and A, and Tr A^m = Tr Theta^m (eq. 79). Also Tr B^2 (the m = 2 excess).
-    """
-    exact = spectra.exact_moments(spectra.ntk_eigenvalues(s.net, params, s.x))
-    m = spectra.hutchinson_moments(s.net, params, s.x, s.y, probes, seed=seed)
-    return {"relative": m.trace["H-A"] / exact, "relative_se": m.stderr["H-A"] / exact,
-            "trace_theta": exact, "trace_a": m.trace["A"], "trace_a_se": m.stderr["A"],
-            "trace_b2": m.trace["B"][1], "trace_b2_se": m.stderr["B"][1]}
+    width: int
+    stage: str
+    gaps: MomentGaps
 
 
-def learning_rate(s: Setup, params: Params) -> float:
-    """A safe GD step for the summed MSE: 0.5 / lambda_max(Theta_0), four times below the
-    stability limit 2 / lambda_max of the linearized dynamics (narrow nets need the margin)."""
-    return float(0.5 / spectra.ntk_eigenvalues(s.net, params, s.x)[0])
+def moment_rows(protocol: MomentProtocol, progress: bool = True) -> tuple[MomentRow, ...]:
+    """Fig. 10a: ``moment_gaps`` at initialization and after ``steps`` of GD, the same
+    probes for both stages, at every width (two hidden layers, ReLU, two classes)."""
+    p, rows = protocol, []
+    for width in tqdm(p.widths, desc="Fig. 10a", disable=not progress):
+        s = setup(width, 2, "relu", 2, p.per_class, p.seed)
+        keys = instance_keys(p.seed, width)
+        rows += [MomentRow(width, stage, stage_moments(s, keys, steps, p.probes))
+                 for stage, steps in zip(STAGES, (0, p.steps), strict=True)]
+    return tuple(rows)
 
 
-def rms_b(s: Setup, params: Params, probes: int, seed: int = 0) -> tuple[float, float]:
-    """Fig. 10b: the RMS eigenvalue of B, sqrt(Tr B^2 / P), and its standard error."""
-    m = spectra.hutchinson_moments(s.net, params, s.x, s.y, probes, which=("B",), seed=seed)
-    size = spectra.num_params(params)
-    value = float(np.sqrt(m.trace["B"][1] / size))
-    return value, float(m.stderr["B"][1] / (2 * value * size))
+def moment_scalings(rows: Sequence[MomentRow], probes: int) -> tuple[Scaling, ...]:
+    """Fig. 10a against width: one ``Scaling`` per stage and moment m (labels figure,
+    stage, moment), one Hutchinson estimate per width and so not fitted. Predicted at
+    initialization: n^-1 for m != 2 (eq. 82, ``paper.SLOPES["fig10.moments"]``), O(1) for
+    m = 2 (Tr B^2, eq. 78)."""
+    out = []
+    for stage in STAGES:
+        stage_rows = [r for r in rows if r.stage == stage]
+        widths = tuple(r.width for r in stage_rows)
+        for i, m in enumerate(solvers.MOMENTS):
+            values = tuple(float(r.gaps.relative[i]) for r in stage_rows)
+            stderr = tuple(float(r.gaps.relative_se[i]) for r in stage_rows)
+            predicted = None
+            if stage == "init":
+                predicted = (TRACE_B2_EXPONENT if m == 2
+                             else paper.SLOPES["fig10.moments"].value)
+            out.append(Scaling(
+                name=f"{stage}, m = {m}", statistic="mean", widths=widths, values=values,
+                stderr=stderr, counts=(probes,) * len(widths),
+                resolved=tuple(fits.resolved(v, e) for v, e in zip(values, stderr,
+                                                                   strict=True)),
+                predicted=predicted, note="one Hutchinson estimate per width: not fitted",
+                labels={"figure": "10a", "stage": stage, "moment": str(m)}))
+    return tuple(out)
 
 
-def rms_sweep(depth: int, widths: tuple[int, ...], instances: int, per_class: int,
-              probes: int, progress: bool = True) -> list[np.ndarray]:
-    """Fig. 10b: per-instance RMS eigenvalues of B (ReLU, two classes) at every width."""
-    samples = []
-    for width in tqdm(widths, desc=f"Fig. 10b d={depth}", disable=not progress):
-        s = setup(width, depth, "relu", 2, per_class)
-        e = cached("fig10b", {"net": s.net, "per_class": per_class, "probes": probes,
-                              "instances": instances}, lambda s=s: {"rms": np.array([
-                                  rms_b(s, s.net.sample(jax.random.key(i)), probes, i)
-                                  for i in range(instances)])})
-        samples.append(e["rms"][:, 0])
+def rms_sweep(protocol: RmsProtocol, depth: int, progress: bool = True) -> list[np.ndarray]:
+    """Fig. 10b: per-instance RMS eigenvalues of B (ReLU, two classes) at every width,
+    instance i at width n from ``instance_keys(seed, n, i)``."""
+    p, samples = protocol, []
+    for width in tqdm(p.widths, desc=f"Fig. 10b d={depth}", disable=not progress):
+        s = setup(width, depth, "relu", 2, p.per_class, p.seed)
+        samples.append(np.array([
+            measured("spectra-rms", RmsB, s, instance_keys(p.seed, width, i), 0,
+                      {"probes": p.probes},
+                      lambda params, key, s=s: rms_b(s, params, p.probes, key)).value
+            for i in range(p.instances)]))
     return samples
+
+
+def rms_scalings(protocol: RmsProtocol, progress: bool = True) -> tuple[Scaling, ...]:
+    """Fig. 10b: per depth, the RMS eigenvalue of B against width and against P, and
+    Tr B^2 = P rms^2 against width (labels figure, depth, statistic, against). Predicted:
+    P^-1/2 (``paper.SLOPES["fig10.rms_b"]``; n^-1/2 for one hidden layer) and Tr B^2 = O(1)
+    (eq. 78); against width at depth 2 only once n >> D = 784."""
+    p, out = protocol, []
+    rms_b_slope = paper.SLOPES["fig10.rms_b"].value
+    for depth in p.depths:
+        rms = rms_sweep(p, depth, progress)
+        sizes = tuple(setup(w, depth, "relu", 2, p.per_class, p.seed).net.num_params
+                      for w in p.widths)
+        trace_b2 = [x**2 * size for x, size in zip(rms, sizes, strict=True)]
+        labels = {"figure": "10b", "depth": depth}
+        out += [
+            dataclasses.replace(
+                scaling(f"d={depth} relu", p.widths, rms,
+                        predicted=rms_b_slope if depth == 1 else None,
+                        labels={**labels, "statistic": "rms_b", "against": "width"}),
+                note="" if depth == 1 else DEEP_RMS_NOTE),
+            scaling(f"d={depth} relu vs P", sizes, rms, predicted=rms_b_slope,
+                    labels={**labels, "statistic": "rms_b", "against": "params"}),
+            scaling(f"d={depth} relu Tr B^2", p.widths, trace_b2,
+                    predicted=TRACE_B2_EXPONENT,
+                    labels={**labels, "statistic": "trace_b2", "against": "width"})]
+    return tuple(out)
+
+
+def density_before_after(protocol: DensityProtocol) -> dict[str, Density]:
+    """The SLQ density of H and Theta's eigenvalues at initialization and after ``steps``
+    of GD (two hidden layers, ReLU, two classes; the same probes for both)."""
+    p = protocol
+    s = setup(p.width, 2, "relu", 2, p.per_class, p.seed)
+    keys = instance_keys(p.seed, p.width)
+    return {stage: stage_density(s, keys, steps, p.krylov, p.probes, p.points)
+            for stage, steps in zip(STAGES, (0, p.steps), strict=True)}
+
+
+@dataclasses.dataclass(frozen=True)
+class Fig10:
+    """Fig. 10 as computed or committed (``Fig10.from_report``).
+
+    Attributes:
+      moments: Fig. 10a, per width and stage.
+      scalings: Fig. 10a against width (labels figure="10a", stage, moment) and Fig. 10b
+        (labels figure="10b", depth, statistic, against).
+      density_width: the width of the densities.
+      densities: stage ("init" | "trained") -> the SLQ density.
+    """
+
+    moments: tuple[MomentRow, ...]
+    scalings: tuple[Scaling, ...]
+    density_width: int
+    densities: Mapping[str, Density]
+
+    @property
+    def moments_by_name(self) -> dict[str, MomentGaps]:
+        """Fig. 10a as "n = <width>, <stage>" -> its moment gaps."""
+        return {f"n = {r.width}, {r.stage}": r.gaps for r in self.moments}
+
+    @property
+    def rms(self) -> tuple[Scaling, ...]:
+        """Fig. 10b: the RMS eigenvalue of B against width, one per depth."""
+        return tuple(s for s in self.scalings if s.labels.get("figure") == "10b"
+                     and s.labels["statistic"] == "rms_b" and s.labels["against"] == "width")
+
+    @property
+    def moment_widths(self) -> tuple[Scaling, ...]:
+        """Fig. 10a against width at initialization."""
+        return tuple(s for s in self.scalings if s.labels.get("figure") == "10a"
+                     and s.labels["stage"] == "init")
+
+    @classmethod
+    def from_report(cls, report: Report) -> Fig10:
+        """The typed Fig. 10 of a ``fig10`` report."""
+        rows = tuple(MomentRow(int(r["width"]), r["stage"], MomentGaps(
+            np.asarray(r["relative"]), np.asarray(r["relative_se"]), float(r["trace_b2"]),
+            float(r["trace_b2_se"]))) for r in report.data["fig10a"])
+        d = report.data["density"]
+        densities = {stage: Density(*(np.asarray(d[f"{stage}_{k}"])
+                                      for k in ("grid", "density", "theta")))
+                     for stage in STAGES}
+        return cls(rows, report.scalings, int(d["width"]), densities)
+
+    def report(self, protocol: Mapping[str, Any]) -> Report:
+        """The ``fig10`` report of these results under ``protocol``."""
+        rows = [{"width": r.width, "stage": r.stage, "relative": r.gaps.relative,
+                 "relative_se": r.gaps.relative_se, "trace_b2": r.gaps.trace_b2,
+                 "trace_b2_se": r.gaps.trace_b2_se} for r in self.moments]
+        density = {"width": self.density_width}
+        for stage, d in self.densities.items():
+            density |= {f"{stage}_grid": d.grid, f"{stage}_density": d.density,
+                        f"{stage}_theta": d.theta}
+        data = {"fig10a": rows, "density": density, "dtype": str(jnp.result_type(float))}
+        return Report("fig10", protocol, self.scalings, data, self.markdown())
+
+    def markdown(self) -> str:
+        """Fig. 10a's moment gaps and Fig. 10b's slopes as Markdown tables."""
+        lines = ["Fig. 10a: (Tr H^m - Tr Theta^m) / Tr Theta^m, two-hidden-layer ReLU", "",
+                 "| width | stage | m=1 | m=2 | m=3 | m=4 | Tr B^2 |",
+                 "|---|---|---|---|---|---|---|"]
+        for r in self.moments:
+            lines.append(f"| {r.width} | {r.stage} | " + " | ".join(
+                f"{v:+.2e} ± {e:.1e}" for v, e in zip(r.gaps.relative, r.gaps.relative_se,
+                                                     strict=True))
+                + f" | {r.gaps.trace_b2:.3g} |")
+        b = [s for s in self.scalings if s.labels.get("figure") == "10b"]
+        lines += ["", "Fig. 10b: RMS eigenvalue of B = sqrt(Tr B^2 / P), two-class ReLU", "",
+                  slope_table(b, ("depth", "statistic", "against"))]
+        return "\n".join(lines)
+
+    @classmethod
+    def load(cls, profile: str | None = None) -> Fig10:
+        """The committed Fig. 10 of ``profile`` (``data/results/fig10_<profile>.json``)."""
+        return cls.from_report(results.load("fig10", profile))
 
 
 def fig10(profile: str) -> Report:
     """Fig. 10: (a) moment gaps at init and after training; (b) RMS eigenvalue of B vs width;
     and the spectral density of H against Theta's eigenvalues before and after training."""
-    pick = lambda options: config.pick(options, profile)  # noqa: E731
-    per_class = pick({"quick": 5, "standard": 20, "paper": 100})
-    probes = pick({"quick": 40, "standard": 200, "paper": 1000})
-    steps = pick({"quick": 100, "standard": 1000, "paper": 10000})
-    widths_a = pick({"quick": (64,), "standard": (128, 512), "paper": (256, 1024, 4096)})
-    widths_b = pick({"quick": (32, 64, 128), "standard": (64, 128, 256, 512, 1024),
-                     "paper": tuple(2**k for k in range(6, 13))})
-    instances_b = pick({"quick": 2, "standard": 3, "paper": 10})
-    probes_b = pick({"quick": 10, "standard": 30, "paper": 1000})  # |Bv|^2 varies little
-    lines = ["Fig. 10a: (Tr H^m - Tr Theta^m) / Tr Theta^m, two-hidden-layer ReLU", "",
-             "| width | stage | m=1 | m=2 | m=3 | m=4 | Tr B^2 |", "|---|---|---|---|---|---|---|"]
-    rows_a = []
-    for width in tqdm(widths_a, desc="Fig. 10a"):
-        s = setup(width, 2, "relu", 2, per_class)
-
-        def compute(s=s):
-            init = s.net.sample(jax.random.key(0))
-            after = trained(s, init, steps, learning_rate(s, init))
-            return {f"{stage}_{k}": v for stage, p in (("init", init), ("trained", after))
-                    for k, v in moment_gaps(s, p, probes).items()}
-
-        e = cached("fig10a", {"net": s.net, "per_class": per_class, "probes": probes,
-                              "steps": steps}, compute)
-        for stage in ("init", "trained"):
-            rel, se = e[f"{stage}_relative"], e[f"{stage}_relative_se"]
-            rows_a.append({"width": width, "stage": stage, "relative": rel.tolist(),
-                           "relative_se": se.tolist(), "trace_b2": float(e[f"{stage}_trace_b2"]),
-                           "trace_b2_se": float(e[f"{stage}_trace_b2_se"])})
-            lines.append(f"| {width} | {stage} | " + " | ".join(
-                f"{r:+.2e} ± {d:.1e}" for r, d in zip(rel, se, strict=True))
-                + f" | {float(e[f'{stage}_trace_b2']):.3g} |")
-    lines += ["", "Fig. 10b: RMS eigenvalue of B = sqrt(Tr B^2 / P), two-class ReLU", "",
-              "| depth | against | slope | 95% CI | predicted |", "|---|---|---|---|---|"]
-    rows_b = []
-    for depth in (1, 2):
-        rms = rms_sweep(depth, widths_b, instances_b, per_class, probes_b)
-        sizes = tuple(setup(w, depth, "relu", 2, per_class).net.num_params for w in widths_b)
-        trace_b2 = [x**2 * size for x, size in zip(rms, sizes, strict=True)]
-        rows = {"width": scaling_row(f"d={depth} relu", widths_b, rms),
-                "params": scaling_row(f"d={depth} relu vs P", sizes, rms),
-                "trace_b2": scaling_row(f"d={depth} relu Tr B^2", widths_b, trace_b2)}
-        rows_b.append({"depth": depth, "params": list(sizes), **rows["width"],
-                       "against_params": rows["params"], "trace_b2": rows["trace_b2"]})
-        predicted = {"width": "-1/2" if depth == 1 else "-1 once n >> D = 784",
-                     "params": "-1/2", "trace_b2": "0 (Tr B^2 = O(1))"}
-        lines += [f"| {depth} | {key} | {_slope_cells(row)} | {predicted[key]} |"
-                  for key, row in rows.items()]
-    density = density_before_after(pick({"quick": 64, "standard": 256, "paper": 1024}),
-                                   per_class, steps)
-    payload = {"fig10a": rows_a, "fig10b": rows_b, "density": density, "probes": probes,
-               "probes_b": probes_b, "instances_b": instances_b,
-               "steps": steps, "per_class": per_class}
-    return Report(payload, "\n".join(lines))
+    moments = MomentProtocol.for_profile(profile)
+    rms = RmsProtocol.for_profile(profile)
+    dens = DensityProtocol.for_profile(profile)
+    rows = moment_rows(moments)
+    result = Fig10(rows, moment_scalings(rows, moments.probes) + rms_scalings(rms),
+                   dens.width, density_before_after(dens))
+    return result.report({"moments": dataclasses.asdict(moments),
+                          "rms": dataclasses.asdict(rms),
+                          "density": dataclasses.asdict(dens)})
 
 
-def density_before_after(width: int, per_class: int, steps: int, krylov: int = 60,
-                         probes: int = 4) -> dict:
-    """The SLQ density of H and the eigenvalues of Theta, at initialization and after GD."""
-    s = setup(width, 2, "relu", 2, per_class)
-
-    def compute():
-        init = s.net.sample(jax.random.key(0))
-        after = trained(s, init, steps, learning_rate(s, init))
-        out = {}
-        for stage, p in (("init", init), ("trained", after)):
-            theta = spectra.ntk_eigenvalues(s.net, p, s.x)
-            grid = np.linspace(-0.25 * theta[0], 1.1 * theta[0], 400)
-            d = spectra.spectral_density(s.net, p, s.x, s.y, grid, krylov=krylov,
-                                         probes=probes)
-            out |= {f"{stage}_grid": grid, f"{stage}_density": d.density,
-                    f"{stage}_theta": theta}
-        return out
-
-    e = cached("spectral_density", {"net": s.net, "per_class": per_class, "steps": steps,
-                                    "krylov": krylov, "probes": probes}, compute)
-    return {"width": width, **{k: np.asarray(v).tolist() for k, v in e.items()}}
+def slope_table(scalings: Sequence[Scaling], columns: Sequence[str]) -> str:
+    """A Markdown table: per scaling its ``columns`` labels, the fitted slope with its 95%
+    CI (``format_slope``; why not, when not fitted), and the predicted exponent."""
+    head = [*columns, "slope [95% CI]", "predicted"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for s in scalings:
+        fit = s.label() if s.fitted else f"not fitted ({s.note})"
+        predicted = s.note or "-" if s.predicted is None else format_slope(s.predicted)
+        lines.append("| " + " | ".join([*(s.labels.get(c, "") for c in columns), fit,
+                                        predicted]) + " |")
+    return "\n".join(lines)

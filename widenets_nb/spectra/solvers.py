@@ -85,6 +85,17 @@ def operator(
     return lambda v: jax.jvp(grad, (flat,), (v,))[1]
 
 
+def as_key(seed: int | jax.Array) -> jax.Array:
+    """A typed key: ``seed`` itself when it is one, else ``jax.random.key(seed)``.
+
+    >>> as_key(3).dtype == jax.random.key(3).dtype
+    True
+    """
+    if isinstance(seed, jax.Array) and jax.dtypes.issubdtype(seed.dtype, jax.dtypes.prng_key):
+        return seed
+    return jax.random.key(int(seed))
+
+
 def num_params(params: Params) -> int:
     """P, the length of the flat parameter vector."""
     return int(ravel_pytree(params)[0].size)
@@ -120,12 +131,13 @@ def _ritz(net: Network, which: str, krylov: int, params: Params, x: jax.Array, y
 
 def top_eigenvalues(
     net: Network, params: Params, x: ArrayLike, y: ArrayLike, k: int, which: str = "H",
-    krylov: int | None = None, seed: int = 0,
+    krylov: int | None = None, seed: int | jax.Array = 0,
 ) -> TopEigenvalues:
     """The k largest eigenvalues of H (or A, B) by Lanczos with full reorthogonalization.
 
     ``krylov`` (default min(P, 2k + 20)) matrix-vector products from a random start vector
-    drawn with ``seed``; the residual bounds tell whether they converged.
+    drawn with ``seed`` (an int or a typed key); the residual bounds tell whether they
+    converged.
     """
     x, y = training_set(net, x, y)
     size = num_params(params)
@@ -135,7 +147,7 @@ def top_eigenvalues(
             f"need 0 < k <= krylov <= P; got k={k}, krylov={krylov}, P={size}. "
             "Lower k or raise krylov (at most the number of parameters)."
         )
-    start = jax.random.normal(jax.random.key(seed), (size,), x.dtype)
+    start = jax.random.normal(as_key(seed), (size,), x.dtype)
     ritz, _, bounds = _ritz(net, which, krylov, params, x, y, start)
     order = np.argsort(np.asarray(ritz))[::-1][:k]
     return TopEigenvalues(np.asarray(ritz)[order], np.asarray(bounds)[order], krylov)
@@ -207,13 +219,14 @@ def _probe_chunk(net: Network, which: tuple[str, ...], chunk: int, params: Param
 
 def hutchinson_moments(
     net: Network, params: Params, x: ArrayLike, y: ArrayLike, probes: int = 1000,
-    which: tuple[str, ...] = OPERATORS, chunk: int = 50, seed: int = 0, progress: bool = False,
+    which: tuple[str, ...] = OPERATORS, chunk: int = 50, seed: int | jax.Array = 0,
+    progress: bool = False,
 ) -> Moments:
     """Tr H^m, Tr A^m, Tr B^m (m = 1..4) by Hutchinson's estimator v^T Op^m v, E[v v^T] = 1.
 
-    Probes are Rademacher vectors drawn from ``seed``, ``chunk`` at a time (each chunk holds
-    ``chunk`` x P numbers); standard errors are the sample standard deviation over probes
-    divided by sqrt(probes).
+    Probes are Rademacher vectors drawn from ``seed`` (an int or a typed key), ``chunk`` at
+    a time (each chunk holds ``chunk`` x P numbers); standard errors are the sample standard
+    deviation over probes divided by sqrt(probes).
     """
     x, y = training_set(net, x, y)
     unknown = set(which) - set(OPERATORS)
@@ -223,7 +236,7 @@ def hutchinson_moments(
         raise ValueError(f"need probes >= 2 and chunk >= 1; got probes={probes}, chunk={chunk}.")
     chunk = min(chunk, probes)
     count = -(-probes // chunk)
-    keys = jax.random.split(jax.random.key(seed), count)
+    keys = jax.random.split(as_key(seed), count)
     parts = [_probe_chunk(net, tuple(which), chunk, params, x, y, key)
              for key in tqdm(keys, desc="Hutchinson probes", disable=not progress)]
     total = count * chunk
@@ -264,7 +277,7 @@ class SpectralDensity:
 def spectral_density(
     net: Network, params: Params, x: ArrayLike, y: ArrayLike, grid: ArrayLike,
     which: str = "H", krylov: int = 60, probes: int = 4, sigma: float | None = None,
-    seed: int = 0,
+    seed: int | jax.Array = 0,
 ) -> SpectralDensity:
     """Eigenvalue density of H (or A, B) by stochastic Lanczos quadrature.
 
@@ -280,7 +293,7 @@ def spectral_density(
     if not 0 < krylov <= size:
         raise ValueError(f"krylov must lie in 1..P={size}, got {krylov}.")
     sigma = float(2 * (grid[1] - grid[0])) if sigma is None else float(sigma)
-    keys = jax.random.split(jax.random.key(seed), probes)
+    keys = jax.random.split(as_key(seed), probes)
     results = [_ritz(net, which, krylov, params, x, y,
                      jax.random.rademacher(key, (size,), x.dtype)) for key in keys]
     nodes = np.stack([np.asarray(r[0]) for r in results])

@@ -1,0 +1,194 @@
+"""The protocols of Figs. 9-10 and notebook 05: one frozen dataclass per experiment.
+
+``for_profile(name)`` gives the numbers of the quick, standard and paper profiles; the
+notebook, ``reproduce``, the benchmarks and the tests read the same objects and may
+override single fields with ``dataclasses.replace``.
+
+>>> GapProtocol.for_profile("standard").widths
+(64, 128, 256, 512, 1024)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from .. import config
+
+
+def _doubling(low: int, high: int) -> tuple[int, ...]:
+    """Widths 2^low .. 2^high."""
+    return tuple(2**k for k in range(low, high + 1))
+
+
+@dataclasses.dataclass(frozen=True)
+class GapProtocol:
+    """Fig. 9a: the eigenvalue gaps |lambda_i(H) - lambda_i(Theta)| against width (eq. 76).
+
+    Attributes:
+      widths: the hidden widths n.
+      instances: initializations per width.
+      per_class: two-class MNIST images per class (N = 2 per_class).
+      depths, activations: the networks swept.
+      seed: the one seed of every draw (data subset, initializations, Lanczos starts).
+    """
+
+    widths: tuple[int, ...]
+    instances: int
+    per_class: int
+    depths: tuple[int, ...] = (1, 2)
+    activations: tuple[str, ...] = ("relu", "tanh")
+    seed: int = 0
+
+    @classmethod
+    def for_profile(cls, name: str | None = None) -> GapProtocol:
+        """The protocol of profile ``name`` (default: the active one)."""
+        return {"quick": cls((32, 64, 128), 2, 3),
+                "standard": cls(_doubling(6, 10), 6, 10),
+                "paper": cls(_doubling(6, 12), 100, 10)}[config.profile(name)]
+
+
+@dataclasses.dataclass(frozen=True)
+class TopProtocol:
+    """Fig. 9b: the top ``count`` eigenvalues of H and Theta on three-class MNIST.
+
+    Attributes:
+      width: the hidden width.
+      per_class: images per class.
+      count: eigenvalues compared.
+      krylov: Lanczos products.
+      depth, activation, classes: the network and the task.
+      seed: the one seed of every draw.
+    """
+
+    width: int
+    per_class: int
+    count: int = 10
+    krylov: int = 30
+    depth: int = 2
+    activation: str = "relu"
+    classes: int = 3
+    seed: int = 0
+
+    @classmethod
+    def for_profile(cls, name: str | None = None) -> TopProtocol:
+        """The protocol of profile ``name`` (default: the active one)."""
+        return {"quick": cls(128, 3), "standard": cls(2048, 5),
+                "paper": cls(2048, 10)}[config.profile(name)]
+
+
+@dataclasses.dataclass(frozen=True)
+class MomentProtocol:
+    """Fig. 10a: (Tr H^m - Tr Theta^m) / Tr Theta^m at initialization and after GD.
+
+    Attributes:
+      widths: the hidden widths n (two hidden layers, ReLU, two classes).
+      per_class: images per class.
+      probes: Hutchinson probes.
+      steps: full-batch GD steps of the trained stage.
+      seed: the one seed of every draw.
+    """
+
+    widths: tuple[int, ...]
+    per_class: int
+    probes: int
+    steps: int
+    seed: int = 0
+
+    @classmethod
+    def for_profile(cls, name: str | None = None) -> MomentProtocol:
+        """The protocol of profile ``name`` (default: the active one)."""
+        return {"quick": cls((64,), 5, 40, 100),
+                "standard": cls((128, 512), 20, 200, 1000),
+                "paper": cls((256, 1024, 4096), 100, 1000, 10000)}[config.profile(name)]
+
+
+@dataclasses.dataclass(frozen=True)
+class RmsProtocol:
+    """Fig. 10b: the RMS eigenvalue sqrt(Tr B^2 / P) of B against width (ReLU, two classes).
+
+    Attributes:
+      widths: the hidden widths n.
+      instances: initializations per width.
+      per_class: images per class.
+      probes: Hutchinson probes per instance (|B v|^2 varies little).
+      depths: the depths swept.
+      seed: the one seed of every draw.
+    """
+
+    widths: tuple[int, ...]
+    instances: int
+    per_class: int
+    probes: int
+    depths: tuple[int, ...] = (1, 2)
+    seed: int = 0
+
+    @classmethod
+    def for_profile(cls, name: str | None = None) -> RmsProtocol:
+        """The protocol of profile ``name`` (default: the active one)."""
+        return {"quick": cls((32, 64, 128), 2, 5, 10),
+                "standard": cls(_doubling(6, 10), 3, 20, 30),
+                "paper": cls(_doubling(6, 12), 10, 100, 1000)}[config.profile(name)]
+
+
+@dataclasses.dataclass(frozen=True)
+class DensityProtocol:
+    """The SLQ density of H and Theta's eigenvalues before and after GD (two hidden layers).
+
+    Attributes:
+      width: the hidden width.
+      per_class: images per class.
+      steps: full-batch GD steps of the trained stage.
+      krylov: Lanczos products per probe.
+      probes: SLQ probe vectors.
+      points: eigenvalue grid points.
+      seed: the one seed of every draw.
+    """
+
+    width: int
+    per_class: int
+    steps: int
+    krylov: int = 60
+    probes: int = 4
+    points: int = 400
+    seed: int = 0
+
+    @classmethod
+    def for_profile(cls, name: str | None = None) -> DensityProtocol:
+        """The protocol of profile ``name`` (default: the active one)."""
+        return {"quick": cls(64, 5, 100), "standard": cls(256, 20, 1000),
+                "paper": cls(1024, 100, 10000)}[config.profile(name)]
+
+
+@dataclasses.dataclass(frozen=True)
+class ExplorerProtocol:
+    """Notebook 05's panels: what the controls do not set.
+
+    Attributes:
+      log2_width: the width slider's start (width 2^log2_width).
+      max_log2_width: its end.
+      per_class: the images-per-class slider's start.
+      steps: the GD-steps slider's start in the moments and density panels.
+      count: top eigenvalues compared (top panel).
+      probes: Hutchinson probes (moments panel).
+      krylov: Lanczos products per SLQ probe (density panel).
+      density_probes: SLQ probe vectors (density panel).
+      points: eigenvalue grid points (density panel).
+      seed: the one seed of every draw.
+    """
+
+    log2_width: int = 6
+    max_log2_width: int = 11
+    per_class: int = 5
+    steps: int = 500
+    count: int = 10
+    probes: int = 100
+    krylov: int = 40
+    density_probes: int = 2
+    points: int = 300
+    seed: int = 0
+
+    @classmethod
+    def for_profile(cls, name: str | None = None) -> ExplorerProtocol:
+        """The protocol of profile ``name`` (default: the active one)."""
+        return {"quick": cls(per_class=3, probes=20), "standard": cls(),
+                "paper": cls(per_class=10, probes=300)}[config.profile(name)]
