@@ -1,3 +1,4 @@
+import jax
 import numpy as np
 import pytest
 
@@ -20,6 +21,8 @@ def test_key_covers_every_parameter_and_version(monkeypatch):
     assert base != cache.cache_key("demo", {"width": 65, "x": np.array([1.0, 2.0])})
     assert base != cache.cache_key("demo", {"width": 64, "x": np.array([1.0, 2.5])})
     assert base != cache.cache_key("other", {"width": 64, "x": np.array([1.0, 2.0])})
+    with jax.enable_x64(False):  # the test session runs in float64
+        assert base != cache.cache_key("demo", {"width": 64, "x": np.array([1.0, 2.0])})
     monkeypatch.setattr(cache, "__version__", "999")
     assert base != cache.cache_key("demo", {"width": 64, "x": np.array([1.0, 2.0])})
 

@@ -1,9 +1,10 @@
 """An atomic, parameter-keyed result cache.
 
 An entry is a dict of NumPy arrays and JSON-able values, stored as one ``.npz`` file named
-by a hash of (name, every parameter, package version). Writes go to a temporary file in the
-same directory and are renamed into place, so an interrupted run never leaves a partial
-entry behind, and a changed parameter or package version never reuses a stale one.
+by a hash of (name, every parameter, package version, JAX's default float). Writes go to a
+temporary file in the same directory and are renamed into place, so an interrupted run
+never leaves a partial entry behind, and a changed parameter, package version or precision
+never reuses a stale one.
 """
 
 from __future__ import annotations
@@ -43,10 +44,14 @@ def _canonical(value: Any) -> Any:
 
 
 def cache_key(name: str, params: Mapping[str, Any]) -> str:
-    """A key naming ``name`` and hashing every parameter and the package version."""
+    """A key naming ``name`` and hashing every parameter, the package version and JAX's
+    default float (a float32 session never reuses a float64 entry, nor the reverse)."""
+    import jax.numpy as jnp
+
     if not name.replace("_", "").replace("-", "").isalnum():
         raise ValueError(f"cache name {name!r} must be letters, digits, '-' and '_'.")
-    blob = json.dumps({"params": _canonical(params), "version": __version__}, sort_keys=True)
+    blob = json.dumps({"params": _canonical(params), "version": __version__,
+                       "float": str(jnp.result_type(float))}, sort_keys=True)
     return f"{name}-{hashlib.sha256(blob.encode()).hexdigest()[:20]}"
 
 
