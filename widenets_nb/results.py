@@ -291,9 +291,14 @@ def path(target: str, profile: str | None = None, directory: Path | None = None)
 
 
 def _atomic_write(file: Path, text: str) -> None:
+    """Write to a temporary file beside ``file``, then rename it into place (with the
+    permissions a plain ``open`` would give, not the temporary file's 0600)."""
     file.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile("w", dir=file.parent, suffix=".tmp", delete=False) as fh:
         fh.write(text)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(fh.name, 0o666 & ~umask)
     Path(fh.name).replace(file)
 
 
