@@ -1,15 +1,22 @@
 """Infinite-width kernels of the paper's network: the NNGP covariance and the analytic NTK.
 
 At n -> infinity f(x) is a centred Gaussian process with covariance K (the NNGP kernel)
-and Theta_0 becomes the deterministic kernel Theta_inf. Both follow the layer recursion
+and Theta_0 becomes the deterministic kernel Theta_inf. With s_w = ``weight_std``,
+s_b = ``bias_std`` and c the input scale, both follow the layer recursion
 
-    K_1 = c^2 x.x',   K_{l+1} = E_{(u,v)~N(0,K_l)}[s(u) s(v)] + [bias],
-    T_1 = K_1,        T_{l+1} = T_l E[s'(u) s'(v)] + K_{l+1},
+    K_1 = s_w^2 c^2 x.x' [+ s_b^2],   K_{l+1} = s_w^2 E_{(u,v)~N(0,K_l)}[s(u) s(v)] [+ s_b^2],
+    T_1 = K_1,                        T_{l+1} = s_w^2 T_l E[s'(u) s'(v)] + K_{l+1},
 
-with the output K_f = E[s s] at layer d and Theta_f = T_d E[s' s'] + K_f. Gaussian
-expectations are closed forms for linear, ReLU (arc-cosine) and erf, and 2-D Gauss-Hermite
-quadrature otherwise (tanh, gelu, sin, softplus). Computed in float64 NumPy; the
-activation inside the quadrature is evaluated in JAX's default float (float64 with x64).
+with the output K_f = s_w^2 E[s s] [+ s_b^2] at layer d and Theta_f = s_w^2 T_d E[s' s'] + K_f
+(brackets: the biases the network has). Gaussian expectations are closed forms for linear,
+ReLU (arc-cosine) and erf, and 2-D Gauss-Hermite quadrature otherwise (tanh, gelu, sin,
+softplus). Everything is JAX in its default float (float64 under x64): ``infinite_width``
+can be jitted (the network is static) and differentiated in the inputs away from
+coinciding inputs, where the arc-cosine kernel has an infinite derivative.
+
+Under ``init="sign"`` the first layer's preactivations c U x are sums of only D random
+signs: for nonlinear activations and small D they are not Gaussian, and these kernels are
+the limit of the Gaussian network only.
 """
 
 from __future__ import annotations
@@ -29,15 +36,18 @@ _QUADRATURE_POINTS = 80
 
 @dataclasses.dataclass(frozen=True)
 class Kernels:
-    """Infinite-width kernels on a set of N inputs.
+    """Infinite-width kernels between two sets of inputs.
 
     Attributes:
-      nngp: (N, N) covariance of f at initialization, E[f(x) f(x')].
-      ntk: (N, N) the deterministic infinite-width NTK Theta_inf(x, x').
+      nngp: (N1, N2) covariance of f at initialization, E[f(x) f(x')].
+      ntk: (N1, N2) the deterministic infinite-width NTK Theta_inf(x, x').
     """
 
-    nngp: np.ndarray
-    ntk: np.ndarray
+    nngp: jax.Array
+    ntk: jax.Array
+
+
+jax.tree_util.register_dataclass(Kernels, data_fields=["nngp", "ntk"], meta_fields=[])
 
 
 @cache
@@ -46,75 +56,93 @@ def _hermite(points: int) -> tuple[np.ndarray, np.ndarray]:
     return z, w / np.sqrt(2.0 * np.pi)
 
 
-@cache
-def _numpy_fns(name: str):
-    s = activation(name)
-    ds = jax.vmap(jax.grad(lambda z: s(z)))
-
-    def f(z: np.ndarray) -> np.ndarray:
-        return np.asarray(s(jnp.asarray(z, jnp.result_type(float))), np.float64)
-
-    def df(z: np.ndarray) -> np.ndarray:
-        flat = jnp.asarray(z.ravel(), jnp.result_type(float))
-        return np.asarray(ds(flat), np.float64).reshape(z.shape)
-
-    return f, df
+def _safe_sqrt(x: jax.Array) -> jax.Array:
+    """sqrt(max(x, 0)) with a zero (not NaN) gradient where x <= 0."""
+    positive = x > 0
+    return jnp.where(positive, jnp.sqrt(jnp.where(positive, x, 1.0)), 0.0)
 
 
-def _quadrature(fn, k11: np.ndarray, k22: np.ndarray, k12: np.ndarray) -> np.ndarray:
+def _quadrature(fn, k11: jax.Array, k22: jax.Array, k12: jax.Array) -> jax.Array:
     """E[fn(u) fn(v)] for (u, v) ~ N(0, [[k11, k12], [k12, k22]]), elementwise."""
-    z, w = _hermite(_QUADRATURE_POINTS)
-    s1, s2 = np.sqrt(k11), np.sqrt(k22)
-    rho = np.clip(k12 / np.maximum(s1 * s2, 1e-300), -1.0, 1.0)
-    u = s1[..., None, None] * z[:, None]
-    v = s2[..., None, None] * (
-        rho[..., None, None] * z[:, None] + np.sqrt(1 - rho**2)[..., None, None] * z[None, :]
-    )
-    return np.einsum("...ij,i,j->...", fn(u) * fn(v), w, w)
+    z, w = (jnp.asarray(a, jnp.result_type(float)) for a in _hermite(_QUADRATURE_POINTS))
+    s1, s2 = jnp.sqrt(k11), jnp.sqrt(k22)
+    rho = jnp.clip(k12 / jnp.maximum(s1 * s2, jnp.finfo(k12.dtype).tiny), -1.0, 1.0)
+    lead = (1,) * rho.ndim
+    zi, zj = z.reshape(*lead, -1, 1), z.reshape(*lead, 1, -1)
+    u = s1[..., None, None] * zi
+    v = s2[..., None, None] * (rho[..., None, None] * zi
+                               + _safe_sqrt(1 - rho**2)[..., None, None] * zj)
+    return jnp.einsum("...ij,i,j->...", fn(u) * fn(v), w, w)
 
 
-def gaussian_expectations(
-    name: str, k11: np.ndarray, k22: np.ndarray, k12: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """(E[s(u)s(v)], E[s'(u)s'(v)]) for (u, v) ~ N(0, [[k11, k12], [k12, k22]])."""
+def gaussian_expectations(name: str, k11: ArrayLike, k22: ArrayLike, k12: ArrayLike
+                          ) -> tuple[jax.Array, jax.Array]:
+    """(E[s(u)s(v)], E[s'(u)s'(v)]) for (u, v) ~ N(0, [[k11, k12], [k12, k22]]).
+
+    >>> ss, dd = gaussian_expectations("relu", 1.0, 1.0, 1.0)
+    >>> round(float(ss), 6), round(float(dd), 6)
+    (0.5, 0.5)
+    """
+    k11, k22, k12 = (jnp.asarray(a, jnp.result_type(float)) for a in (k11, k22, k12))
     if name == "linear":
-        return k12, np.ones_like(k12)
+        return k12, jnp.ones_like(k12)
     if name == "relu":
-        s1s2 = np.sqrt(k11 * k22)
-        cos = np.clip(k12 / np.maximum(s1s2, 1e-300), -1.0, 1.0)
-        theta = np.arccos(cos)
-        ss = s1s2 / (2 * np.pi) * (np.sin(theta) + (np.pi - theta) * cos)
-        return ss, (np.pi - theta) / (2 * np.pi)
+        s1s2 = jnp.sqrt(k11 * k22)
+        cos = jnp.clip(k12 / jnp.maximum(s1s2, jnp.finfo(k12.dtype).tiny), -1.0, 1.0)
+        theta = jnp.arctan2(_safe_sqrt(1 - cos**2), cos)
+        ss = s1s2 / (2 * jnp.pi) * (jnp.sin(theta) + (jnp.pi - theta) * cos)
+        return ss, (jnp.pi - theta) / (2 * jnp.pi)
     if name == "erf":
         a, b = 1 + 2 * k11, 1 + 2 * k22
-        ss = 2 / np.pi * np.arcsin(np.clip(2 * k12 / np.sqrt(a * b), -1.0, 1.0))
-        return ss, 4 / np.pi / np.sqrt(a * b - 4 * k12**2)
-    f, df = _numpy_fns(name)
-    return _quadrature(f, k11, k22, k12), _quadrature(df, k11, k22, k12)
+        ss = 2 / jnp.pi * jnp.arcsin(jnp.clip(2 * k12 / jnp.sqrt(a * b), -1.0, 1.0))
+        return ss, 4 / jnp.pi / jnp.sqrt(a * b - 4 * k12**2)
+    s = activation(name)
+    ds = jnp.vectorize(jax.grad(s))
+    return _quadrature(s, k11, k22, k12), _quadrature(ds, k11, k22, k12)
 
 
-def infinite_width(net: Network, x: ArrayLike) -> Kernels:
-    """The NNGP kernel and the infinite-width NTK of ``net`` on inputs ``x`` (N, D).
-
-    The width of ``net`` is ignored; its depth, activation, bias and input scaling count.
-    Sign init has the same infinite-width limit as Gaussian init (unit variance).
-    """
-    x = np.asarray(x, np.float64)
+def _inputs(net: Network, x: ArrayLike, name: str) -> jax.Array:
+    x = jnp.asarray(x, jnp.result_type(float))
     if x.ndim != 2 or x.shape[1] != net.input_dim:
-        raise ValueError(f"x must have shape (N, {net.input_dim}); got {x.shape}.")
-    scale2 = 1.0 / net.input_dim if net.input_scaling else 1.0
-    k = scale2 * x @ x.T
-    theta = k.copy()
+        raise ValueError(f"{name} must have shape (N, {net.input_dim}); got {x.shape}.")
+    return x
+
+
+def infinite_width(net: Network, x1: ArrayLike, x2: ArrayLike | None = None) -> Kernels:
+    """The NNGP kernel and the infinite-width NTK of ``net`` between ``x1`` (N1, D) and
+    ``x2`` (N2, D; ``x1`` when omitted).
+
+    The width of ``net`` is ignored; its depth, activation, biases, weight and bias scales
+    and input scaling count. The cross-kernel needs the diagonal variances of both sets,
+    which are carried along the recursion.
+
+    >>> net = Network(input_dim=2, depth=2, activation="linear", weight_std=2.0)
+    >>> float(infinite_width(net, [[1.0, 0.0]], [[1.0, 1.0]]).nngp[0, 0])  # 2^(2(d+1))
+    64.0
+    """
+    x1 = _inputs(net, x1, "x1")
+    x2 = x1 if x2 is None else _inputs(net, x2, "x2")
+    sw2, sb2 = net.weight_std**2, net.bias_std**2
+    c2 = 1.0 / net.input_dim if net.input_scaling else 1.0
+    first = sb2 if net.first_bias else 0.0
+    hidden = sb2 if net.bias else 0.0
+    k = sw2 * c2 * x1 @ x2.T + first
+    d1 = sw2 * c2 * jnp.sum(x1**2, axis=1) + first
+    d2 = sw2 * c2 * jnp.sum(x2**2, axis=1) + first
+    theta = k
     for _ in range(net.depth - 1):
-        ss, dd = _layer(net.activation, k)
-        k = ss + (1.0 if net.bias else 0.0)
-        theta = theta * dd + k
-    ss, dd = _layer(net.activation, k)
-    return Kernels(nngp=ss, ntk=theta * dd + ss)
+        ss, dd = _layer(net.activation, d1, d2, k)
+        d1 = sw2 * gaussian_expectations(net.activation, d1, d1, d1)[0] + hidden
+        d2 = sw2 * gaussian_expectations(net.activation, d2, d2, d2)[0] + hidden
+        k = sw2 * ss + hidden
+        theta = sw2 * theta * dd + k
+    ss, dd = _layer(net.activation, d1, d2, k)
+    nngp = sw2 * ss + (sb2 if net.readout_bias else 0.0)
+    return Kernels(nngp=nngp, ntk=sw2 * theta * dd + nngp)
 
 
-def _layer(name: str, k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    d = np.diag(k)
-    k11 = np.broadcast_to(d[:, None], k.shape)
-    k22 = np.broadcast_to(d[None, :], k.shape)
+def _layer(name: str, d1: jax.Array, d2: jax.Array, k: jax.Array
+           ) -> tuple[jax.Array, jax.Array]:
+    k11 = jnp.broadcast_to(d1[:, None], k.shape)
+    k22 = jnp.broadcast_to(d2[None, :], k.shape)
     return gaussian_expectations(name, k11, k22, k)

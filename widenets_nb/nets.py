@@ -1,13 +1,19 @@
 """The paper's MLP in NTK parameterization (eq. 2, 15, 23-26).
 
-    f(x) = n_d^{-1/2} V^T s(z_d),   z_{l+1} = n_l^{-1/2} W_l s(z_l) + b_l,   z_1 = c U x
+    f(x) = s_w n_d^{-1/2} V^T s(z_d) [+ s_b b_out],
+    z_{l+1} = s_w n_l^{-1/2} W_l s(z_l) + s_b b_l,   z_1 = s_w c U x [+ s_b b_0]
 
 with c = D^{-1/2} when ``input_scaling`` (the MNIST experiments, eq. 15) and c = 1 otherwise
-(Table 1). Every parameter is iid N(0, 1) (``init="gaussian"``) or uniform on {-1, +1}
-(``init="sign"``, Table 2). Biases b_1..b_{d-1} follow each hidden weight matrix (App. B.3).
+(Table 1), s_w = ``weight_std`` and s_b = ``bias_std`` (both 1 in the paper). Every parameter
+is iid N(0, 1) (``init="gaussian"``) or uniform on {-1, +1} (``init="sign"``, Table 2), so
+the effective weights s_w W have variance s_w^2 while gradient descent acts on unit-variance
+parameters (neural-tangents' ``stax.Dense(W_std, b_std, parameterization="ntk")``
+convention). Biases b_1..b_{d-1} follow each hidden weight matrix (``bias``, App. B.3);
+``first_bias`` adds b_0 after U and ``readout_bias`` adds b_out to f.
 
-Parameters are a flat dict pytree: ``U`` (n_1, D), ``W1``..``W{d-1}`` (n_{l+1}, n_l),
-``b1``..``b{d-1}`` (n_{l+1},) when ``bias``, and ``V`` (n_d, outputs).
+Parameters are a flat dict pytree: ``U`` (n_1, D), ``b0`` (n_1,) when ``first_bias``,
+``W1``..``W{d-1}`` (n_{l+1}, n_l), ``b1``..``b{d-1}`` (n_{l+1},) when ``bias``, ``V``
+(n_d, outputs) and ``bout`` (outputs,) when ``readout_bias``.
 """
 
 from __future__ import annotations
@@ -62,9 +68,13 @@ class Network:
       depth: d >= 1, the number of hidden layers.
       activation: a name from ``ACTIVATIONS``.
       init: ``"gaussian"`` (N(0,1)) or ``"sign"`` (uniform on {-1, +1}).
-      bias: add N(0,1) biases after every hidden weight matrix W_l (App. B.3).
+      bias: add biases after every hidden weight matrix W_l (App. B.3).
       input_scaling: multiply the first layer by D^{-1/2} (eq. 15).
       outputs: the number of outputs (the paper's f is scalar: 1).
+      weight_std: s_w, the standard deviation of every effective weight (U, W_l, V).
+      bias_std: s_b, that of every bias.
+      first_bias: add a bias b_0 after the first layer U.
+      readout_bias: add a bias b_out to the outputs.
     """
 
     input_dim: int
@@ -75,8 +85,18 @@ class Network:
     bias: bool = False
     input_scaling: bool = False
     outputs: int = 1
+    weight_std: float = 1.0
+    bias_std: float = 1.0
+    first_bias: bool = False
+    readout_bias: bool = False
 
     def __post_init__(self) -> None:
+        for name in ("weight_std", "bias_std"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
+                    math.isfinite(value) and value > 0):
+                raise ValueError(f"{name} must be a positive finite number, got {value!r}.")
+            object.__setattr__(self, name, float(value))
         _positive_int("input_dim", self.input_dim)
         _positive_int("depth", self.depth)
         _positive_int("outputs", self.outputs)
@@ -103,12 +123,23 @@ class Network:
         """The shape of every parameter tensor, in layer order."""
         n = self.widths
         shapes: dict[str, tuple[int, ...]] = {"U": (n[0], self.input_dim)}
+        if self.first_bias:
+            shapes["b0"] = (n[0],)
         for layer in range(1, self.depth):
             shapes[f"W{layer}"] = (n[layer], n[layer - 1])
             if self.bias:
                 shapes[f"b{layer}"] = (n[layer],)
         shapes["V"] = (n[-1], self.outputs)
+        if self.readout_bias:
+            shapes["bout"] = (self.outputs,)
         return shapes
+
+    @property
+    def standard(self) -> bool:
+        """Whether this is the paper's network: unit weight and bias scales, no first-layer
+        or readout bias (the lazy sampler and the diagrams assume it)."""
+        return (self.weight_std == 1.0 and self.bias_std == 1.0 and not self.first_bias
+                and not self.readout_bias)
 
     @property
     def num_params(self) -> int:
@@ -147,15 +178,23 @@ def forward(params: Params, x: ArrayLike, net: Network) -> jax.Array:
             f"input has shape {x.shape}; its last axis must be input_dim={net.input_dim}."
         )
     s = activation(net.activation)
+    sw, sb = net.weight_std, net.bias_std
     scale = net.input_dim**-0.5 if net.input_scaling else 1.0
-    z = scale * (x @ params["U"].T)
+
+    def add_bias(z: jax.Array, name: str) -> jax.Array:
+        b = params[name]
+        return z + sb * b.reshape((1,) * (z.ndim - 1) + b.shape)
+
+    z = sw * scale * (x @ params["U"].T)
+    if net.first_bias:
+        z = add_bias(z, "b0")
     widths = net.widths
     for layer in range(1, net.depth):
-        z = s(z) @ params[f"W{layer}"].T * widths[layer - 1] ** -0.5
+        z = s(z) @ params[f"W{layer}"].T * (sw * widths[layer - 1] ** -0.5)
         if net.bias:
-            b = params[f"b{layer}"]
-            z = z + b.reshape((1,) * (z.ndim - 1) + b.shape)
-    return s(z) @ params["V"] * widths[-1] ** -0.5
+            z = add_bias(z, f"b{layer}")
+    out = s(z) @ params["V"] * (sw * widths[-1] ** -0.5)
+    return add_bias(out, "bout") if net.readout_bias else out
 
 
 def init_many(net: Network, key: ArrayLike, count: int) -> Params:
