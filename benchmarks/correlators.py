@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import json
 import os
 import time
 from pathlib import Path
@@ -25,9 +24,10 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 
-from widenets_nb import config
+from widenets_nb import config, results
 from widenets_nb.correlators import NAMED
 from widenets_nb.correlators.estimate import default_inputs, sample_integrands
+from widenets_nb.correlators.experiments import Table
 from widenets_nb.nets import Network
 
 ROWS = [NAMED[f"table1.row{i}"] for i in range(1, 7)]
@@ -97,15 +97,14 @@ def primitive_rows(widths: list[int], repeats: int = 5) -> list[str]:
 def reproduce_rows() -> list[str]:
     lines = ["| profile | widths | inits | wall time (s) | date |", "|---|---|---|---|---|"]
     for profile in config.PROFILES:
-        path = config.RESULTS_DIR / f"table1_{profile}.json"
-        if path.exists():
-            data = json.loads(path.read_text())
-            p = data["protocol"]
-            meta = data["provenance"]
-            lines.append(f"| {profile} | {p['widths']} | {p['inits']} | "
-                         f"{meta['wall_time_s']} | {meta['date']} |")
-        else:
+        try:
+            report = results.load("table1", profile)
+        except FileNotFoundError:
             lines.append(f"| {profile} | not run | | | |")
+            continue
+        p, meta = Table.from_report(report).protocol, report.provenance
+        lines.append(f"| {profile} | {list(p.widths)} | {p.inits} | {meta.wall_time_s} | "
+                     f"{meta.date} |")
     return lines
 
 

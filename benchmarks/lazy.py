@@ -98,19 +98,19 @@ def main() -> None:
     parser.add_argument("--inits", type=int, default=16)
     parser.add_argument("--dense-inits-at-large-n", type=int, default=2)
     args = parser.parse_args()
-    jax.config.update("jax_enable_x64", True)
-    stored: dict[str, dict] = {}
-    for backend, (lo, hi) in (("lazy", args.lazy), ("dense", args.dense)):
-        for p in range(lo, hi + 1):
-            inits = args.inits if backend == "lazy" or p <= 10 else args.dense_inits_at_large_n
-            load = os.getloadavg()[0]
-            row = measure(backend, 2**p, inits)
-            row |= {"inits": max(2, inits), "load": [load, os.getloadavg()[0]],
-                    "when": f"{datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC"}
-            stored = json.loads(STORE.read_text()) if STORE.exists() else {}
-            stored[f"{backend} {p}"] = row  # re-read first: runs may share the file
-            STORE.write_text(json.dumps(stored, indent=1, sort_keys=True))
-            print(backend, 2**p, row, flush=True)
+    with jax.enable_x64(True):  # this benchmark times float64, scoped to the measurements
+        for backend, (lo, hi) in (("lazy", args.lazy), ("dense", args.dense)):
+            for p in range(lo, hi + 1):
+                large = backend == "dense" and p > 10
+                inits = args.dense_inits_at_large_n if large else args.inits
+                load = os.getloadavg()[0]
+                row = measure(backend, 2**p, inits)
+                row |= {"inits": max(2, inits), "load": [load, os.getloadavg()[0]],
+                        "when": f"{datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC"}
+                stored = json.loads(STORE.read_text()) if STORE.exists() else {}
+                stored[f"{backend} {p}"] = row  # re-read first: runs may share the file
+                STORE.write_text(json.dumps(stored, indent=1, sort_keys=True))
+                print(backend, 2**p, row, flush=True)
     stored = json.loads(STORE.read_text()) if STORE.exists() else {}
     rows = {(k.split()[0], int(k.split()[1])): v for k, v in stored.items()}
     loads = [x for r in rows.values() for x in r["load"]]

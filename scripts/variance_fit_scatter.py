@@ -18,8 +18,8 @@ import argparse
 import numpy as np
 
 from widenets_nb.correlators import NAMED
-from widenets_nb.correlators.estimate import default_inputs, measure_all
-from widenets_nb.correlators.experiments import protocol
+from widenets_nb.correlators.estimate import measure_all
+from widenets_nb.correlators.experiments import TableProtocol
 from widenets_nb.fits import fit_exponent, moment, weighted_slope
 
 
@@ -39,7 +39,7 @@ def main() -> None:
     parser.add_argument("--inits", type=int, nargs="+", default=[1000, 4000])
     parser.add_argument("--repeats", type=int, default=400)
     args = parser.parse_args()
-    p = protocol("table1", "standard")
+    p = TableProtocol.for_profile("standard", table="table1")
     specs = [NAMED[f"table3.row{i}"] for i in range(1, 7)]
     rng = np.random.default_rng(0)
     print("| activation | row | fitted exponent (1000 inits) | "
@@ -47,7 +47,7 @@ def main() -> None:
     print("|---|---|---|" + "---|" * len(args.inits))
     for activation in ("linear", "relu", "tanh"):
         ms = measure_all(specs, p.widths, p.inits, p.seed, activation=activation,
-                         inputs=default_inputs(6, p.input_dim, p.input_seed), use_cache=True,
+                         inputs=p.inputs(), use_cache=True,
                          progress=False)
         for row, m in enumerate(ms, 1):
             s = fit_exponent(m.widths, m.samples, "variance").slope

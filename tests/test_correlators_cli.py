@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 
 from widenets_nb.__main__ import main
@@ -35,8 +36,15 @@ def test_measure_linear_nngp(capsys):
     assert result["widths"] == [4, 8, 16] and result["predicted"] == 0.0
     for mean, se in zip(result["mean"], result["stderr"], strict=True):
         assert abs(mean - 1.0) < 4 * se
+    # no width dependence: the 95% interval covers the true exponent 0, and its width is
+    # that of a weighted least-squares slope with sigma_log = stderr / mean (within 2x)
     low, high = result["slope_ci"]
-    assert low < result["slope"] < high
+    assert low <= 0.0 <= high
+    x = np.log(result["widths"])
+    w = (np.array(result["mean"]) / np.array(result["stderr"])) ** 2
+    se = 1 / np.sqrt(np.sum(w * (x - np.average(x, weights=w)) ** 2))
+    assert 0.5 < (high - low) / (2 * 1.96 * se) < 2
+    assert result["unresolved"] == [] and "not_fittable" not in result
 
 
 @pytest.mark.parametrize(("argv", "message"), [

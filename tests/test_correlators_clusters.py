@@ -8,8 +8,9 @@ from widenets_nb.correlators.clusters import (
     component_sizes,
     is_forest,
     predict,
+    rows_markdown,
 )
-from widenets_nb.correlators.figures import cluster_graph_figure, scaling_figure
+from widenets_nb.correlators.figures import cluster_graph_figure
 
 # (n_e, n_o, s_C) of Table 1, rows 1..6.
 TABLE = [(0, 2, 0), (0, 4, 0), (1, 0, 0), (0, 2, -1), (1, 0, -1), (0, 2, -2)]
@@ -50,12 +51,15 @@ def test_other_graphs(spec, sizes, s, forest):
     assert is_forest(spec) is forest
 
 
-def test_figures_build():
+def test_cluster_graph_figure():
     fig = cluster_graph_figure("f1_a f2_b f3_ab f4")
     markers = [t for t in fig.data if t.mode == "markers+text"]
     assert [t.text[0] for t in markers] == ["f1_a", "f2_b", "f3_ab", "f4"]
     assert "s_C = -1" in fig.layout.title.text
     assert len(cluster_graph_figure("f1_aa f2").data) == 3  # loop + two vertices
-    fig = scaling_figure(None, [8, 16], [1.0, 0.01], [0.1, 0.1], -1.0, "t")
-    assert [t.name for t in fig.data][-1] == "Conjecture 1: slope -1"
-    assert fig.data[1].x.tolist() == [16.0]  # the unresolved point drawn apart
+
+
+def test_rows_markdown_lists_the_table_rows():
+    lines = rows_markdown("table3").splitlines()
+    assert lines[0] == "| name | correlator | n_e, n_o | 2 s_C | formula |" and len(lines) == 8
+    assert lines[6].startswith("| `table3.row5` | `var:f1_a f2_b f3_c f4_abc` | 1, 0 | -2 | $")

@@ -12,8 +12,8 @@ import json
 import sys
 from typing import Any
 
-from ..fits import NotFittable, fit_exponent
 from ..nets import ACTIVATIONS, INITS
+from ..results import scaling
 from .clusters import predict
 from .estimate import BACKENDS, METHODS, measure
 
@@ -49,18 +49,16 @@ def _measure(args: argparse.Namespace) -> dict[str, Any]:
                 bias=args.bias, input_dim=args.input_dim, inputs=_inputs(args.inputs),
                 method=args.method, probes=args.probes, backend=args.backend,
                 progress=sys.stderr.isatty())
-    result: dict[str, Any] = {"spec": m.spec, "widths": list(m.widths),
-                              "mean": m.values.tolist(), "stderr": m.stderr.tolist(),
-                              "statistic": m.statistic}
-    try:
-        fit = fit_exponent(m.widths, m.samples, m.statistic, seed=args.seed)
-        result.update(slope=fit.slope, slope_ci=list(fit.slope_ci),
-                      unresolved=list(fit.unresolved))
-    except NotFittable as err:
-        result.update(slope=None, slope_ci=None, not_fittable=str(err),
-                      unresolved=[w for w, v, e in zip(m.widths, m.values, m.stderr,
-                                                      strict=True) if abs(v) < 2 * e])
-    result["predicted"] = predict(args.spec).s
+    s = scaling(m.spec, m.widths, m.samples, m.statistic, predicted=predict(m.spec).s,
+                seed=args.seed)
+    result: dict[str, Any] = {"spec": m.spec, "widths": list(s.widths), "mean": list(s.values),
+                              "stderr": list(s.stderr), "statistic": s.statistic,
+                              "slope": s.slope,
+                              "slope_ci": None if s.slope_ci is None else list(s.slope_ci),
+                              "unresolved": list(s.unresolved)}
+    if not s.fitted:
+        result["not_fittable"] = s.note
+    result["predicted"] = s.predicted
     result["inputs"] = m.inputs.tolist()
     return result
 

@@ -17,7 +17,7 @@ import dataclasses
 
 import networkx as nx
 
-from .notation import Correlator, parse
+from .notation import NAMED, Correlator, parse
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,3 +82,15 @@ def is_forest(c: Correlator | str) -> bool:
     (``estimate``); otherwise cycles need probes (Hutchinson) or dense tensors.
     """
     return nx.is_forest(cluster_graph(c))
+
+
+def rows_markdown(table: str = "table1") -> str:
+    """The six rows of a paper table by name: correlator, n_e, n_o, the predicted exponent
+    (eq. 4) and the formula (LaTeX), as a Markdown table."""
+    bound = "2 s_C" if parse(NAMED[f"{table}.row1"]).variance else "s_C"
+    lines = [f"| name | correlator | n_e, n_o | {bound} | formula |", "|---|---|---|---|---|"]
+    for row in range(1, 7):
+        name = f"{table}.row{row}"
+        c, p = parse(NAMED[name]), predict(NAMED[name])
+        lines.append(f"| `{name}` | `{c.text}` | {p.n_e}, {p.n_o} | {p.s:+g} | ${c.latex}$ |")
+    return "\n".join(lines)

@@ -1,50 +1,47 @@
-"""Tables 1-3 of the paper: fitted width exponents of the six correlators.
+"""Tables 1-3 of the paper and single correlator measurements: fitted width exponents.
 
 Table 1: Gaussian weights; Table 2: weights uniform on {+1, -1}; Table 3: the variance of
-the Table 1 integrands (Lemma 6, exponent at most 2 s_C). Protocol (App. A.2): 3 hidden
-layers, widths 2^7..2^13, 1000 initializations, random inputs of dimension 4. The ``paper``
-profile runs it, and for the Gaussian tables also the widths 2^14..2^16 (the lazy backend
-makes them cheap), reporting the fit over the paper's widths beside the fit over all of
-them. The ``standard`` profile goes beyond the paper in width for the Gaussian tables
-(2^7..2^14, sampled by the lazy backend; Table 3 with 4000 initializations) and uses
-2^6..2^10 for the {+1, -1} table (dense sampling only); ``quick`` is a smoke test. Every
-width is one cached unit, so an interrupted ``reproduce`` resumes; where Table 3 has Table
-1's protocol (quick, paper) it reuses the Table 1 samples.
+the Table 1 integrands (Lemma 6, exponent at most 2 s_C). Protocol (App. A.2,
+``paper.TABLE_*``): 3 hidden layers, widths 2^7..2^13, 1000 initializations, random inputs
+of dimension 4. The ``paper`` profile runs it, and for the Gaussian tables also the widths
+2^14..2^16 (the lazy backend makes them cheap), reporting the fit over the paper's widths
+beside the fit over all of them. The ``standard`` profile goes beyond the paper in width
+for the Gaussian tables (2^7..2^14, sampled by the lazy backend; Table 3 with 4000
+initializations) and uses 2^6..2^10 for the {+1, -1} table (dense sampling only);
+``quick`` is a smoke test. Every width is one cached unit, so an interrupted ``reproduce``
+resumes; where Table 3 has Table 1's protocol (quick, paper) it reuses the Table 1 samples.
 
-Besides the fit over all widths, every cell records the fits over the growing windows
-2^a..2^k (``windows``): how the exponent and its interval tighten as wider networks enter.
+Every cell is a ``results.Scaling`` (labels ``table``, ``row``, ``activation``) with the
+Conjecture 1 exponent as ``predicted`` and the 1/n-corrected fit; the fits over the growing
+windows 2^a..2^k (``WindowFit``) show how the exponent and its interval tighten as wider
+networks enter. ``Table.from_report`` reads a committed report back.
+
+>>> TableProtocol.for_profile("standard", table="table2").widths
+(64, 128, 256, 512, 1024)
+>>> TableProtocol.for_profile("paper", table="table3").init
+'gaussian'
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .. import config
-from ..fits import CorrectedFit, Fit, NotFittable, fit_exponent, fit_with_correction
+import numpy as np
+
+from .. import config, paper, results
 from ..nets import ACTIVATIONS as NET_ACTIVATIONS
-from ..results import Report
+from ..results import Report, Scaling, format_slope
 from .clusters import predict
-from .estimate import INPUT_SEED, Measurement, default_inputs, measure_all, widths_from_exponents
-from .notation import NAMED, parse
+from .estimate import INPUT_SEED, Measurement, default_inputs, measure, measure_all
+from .estimate import widths_from_exponents as between
+from .notation import NAMED
 
 ACTIVATIONS: tuple[str, ...] = ("linear", "relu", "tanh")
+#: A fit further than this from the paper's value is marked ✗.
 TOLERANCE = 0.15
-
-#: The paper's fitted exponents, rows 1..6, per activation.
-PAPER: dict[str, dict[str, tuple[float, ...]]] = {
-    "table1": {"linear": (-0.02, -0.01, 0.00, -0.98, -2.01, -2.05),
-               "relu": (0.003, 0.03, 0.00, -1.03, -2.01, -2.01),
-               "tanh": (-0.02, -0.03, 0.00, -1.01, -0.98, -1.99)},
-    "table2": {"linear": (0.00, -0.07, 0.0, -1.02, -2.00, -2.05),
-               "relu": (0.00, 0.06, 0.0, -1.01, -1.99, -2.01),
-               "tanh": (0.02, -0.02, 0.0, -0.97, -2.02, -1.99)},
-    "table3": {"linear": (-0.08, -0.03, -1.01, -2.1, -4.02, -4.09),
-               "relu": (-0.00, 0.02, -1.02, -2.13, -4.1, -4.14),
-               "tanh": (-0.02, -0.05, -0.99, -2.14, -3.05, -4.01)},
-}
+#: The weight distribution of each table.
 INIT = {"table1": "gaussian", "table2": "sign", "table3": "gaussian"}
 #: Cells whose fit needs a comment, with the evidence (printed under the table; activation
 #: "*" for every column).
@@ -66,19 +63,24 @@ NOTES: dict[tuple[str, str, int], str] = {
         "which bends the straight fit below 0, while the fit with the correction term "
         "(last table) is consistent with the asymptotic 2 s_C = 0."),
 }
-#: Initializations per width of Table 3 in the standard profile.
+#: Initializations per width of Table 3 in the standard profile: the variance of the
+#: heavy-tailed f1 f2 f3 f4 (row 2) is so noisy that with 1000 its fitted exponent
+#: scatters with a standard deviation of 0.08-0.11
+#: (``benchmarks/results/variance_fit_scatter.md``).
 VARIANCE_INITS = 4000
-#: The paper's smallest and largest widths (App. A.2).
-PAPER_WIDTHS = (2**7, 2**13)
+#: The largest width of the Gaussian tables in the paper profile (lazy backend).
+PAPER_PROFILE_MAX_WIDTH = 2**16
 #: The fewest widths in a window fit.
 MIN_WINDOW = 3
+ROWS: tuple[int, ...] = (1, 2, 3, 4, 5, 6)
 
 
 @dataclasses.dataclass(frozen=True)
-class Protocol:
-    """The measurement settings of a profile.
+class TableProtocol:
+    """The measurement settings of one table in one profile.
 
     Attributes:
+      table: ``"table1"``, ``"table2"`` or ``"table3"``.
       widths: the hidden-layer widths.
       inits: initializations per width.
       depth: hidden layers.
@@ -88,70 +90,168 @@ class Protocol:
         resolves every row).
     """
 
+    table: str
     widths: tuple[int, ...]
-    inits: int
-    depth: int = 3
-    input_dim: int = 4
+    inits: int = paper.TABLE_INITS
+    depth: int = paper.TABLE_DEPTH
+    input_dim: int = paper.TABLE_INPUT_DIM
     seed: int = 0
     input_seed: int = INPUT_SEED
 
+    @classmethod
+    def for_profile(cls, name: str | None = None, table: str = "table1") -> TableProtocol:
+        """The settings of ``table`` in profile ``name`` (None: the active profile).
 
-def protocol(name: str = "table1", profile: str | None = None) -> Protocol:
-    """The settings of table ``name`` in ``profile`` (paper: the paper's exact protocol).
+        quick: 2^3..2^5, 100 initializations. standard: 2^7..2^14 (Table 3 with
+        ``VARIANCE_INITS``), Table 2 2^6..2^10 (its {+1, -1} weights need the dense
+        sampler). paper: the paper's protocol, the Gaussian tables up to
+        ``PAPER_PROFILE_MAX_WIDTH``.
+        """
+        if table not in paper.TABLES:
+            raise ValueError(f"unknown table {table!r}; choose one of {', '.join(paper.TABLES)}.")
+        profile = config.profile(name)
+        low, high = (int(np.log2(w)) for w in paper.TABLE_WIDTHS)
+        if profile == "quick":
+            return cls(table, between(3, 5), inits=100)
+        if profile == "paper":
+            top = high if INIT[table] == "sign" else int(np.log2(PAPER_PROFILE_MAX_WIDTH))
+            return cls(table, between(low, top))
+        if INIT[table] == "sign":
+            return cls(table, between(6, 10))
+        return cls(table, between(low, 14),
+                   inits=VARIANCE_INITS if table == "table3" else paper.TABLE_INITS)
 
-    Standard: Table 2 needs the dense sampler ({+1, -1} weights), so widths 2^6..2^10;
-    Table 3 uses ``VARIANCE_INITS``: the variance of the heavy-tailed f1 f2 f3 f4 (row 2)
-    is so noisy that with 1000 initializations its fitted exponent scatters with a
-    standard deviation of 0.08-0.11 (``benchmarks/results/variance_fit_scatter.md``).
+    @property
+    def init(self) -> str:
+        """The weight distribution (``INIT``)."""
+        return INIT[self.table]
+
+    @property
+    def statistic(self) -> str:
+        """``"variance"`` for Table 3, else ``"mean"``."""
+        return "variance" if self.table == "table3" else "mean"
+
+    @property
+    def specs(self) -> tuple[str, ...]:
+        """The six rows' correlators."""
+        return tuple(NAMED[f"{self.table}.row{i}"] for i in ROWS)
+
+    def inputs(self) -> np.ndarray:
+        """x_1..x_6: ``default_inputs(6, input_dim, input_seed)``."""
+        return default_inputs(6, self.input_dim, self.input_seed)
+
+    def to_json(self) -> dict[str, Any]:
+        """The fields, the weight distribution and the inputs (as committed)."""
+        return {**dataclasses.asdict(self), "init": self.init,
+                "inputs": self.inputs().tolist()}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> TableProtocol:
+        """The protocol stored by ``to_json``."""
+        fields = {f.name: data[f.name] for f in dataclasses.fields(cls)}
+        return cls(**{**fields, "widths": tuple(int(w) for w in fields["widths"])})
+
+
+@dataclasses.dataclass(frozen=True)
+class WindowFit:
+    """The exponent of one cell fitted on the widths ``widths[0]..widths[1]`` only.
+
+    Attributes:
+      row: the table row (1-6).
+      activation: the column.
+      widths: the smallest and largest width of the window.
+      slope, slope_ci: the fitted exponent and its 95% bootstrap CI (None when not fitted).
+      note: why there is no fit.
     """
-    standard = {"table2": Protocol(widths_from_exponents(6, 10), 1000),
-                "table3": Protocol(widths_from_exponents(7, 14), VARIANCE_INITS)}
-    return config.pick({
-        "quick": Protocol(widths_from_exponents(3, 5), 100),
-        "standard": standard.get(name, Protocol(widths_from_exponents(7, 14), 1000)),
-        "paper": Protocol(widths_from_exponents(7, 13 if name == "table2" else 16), 1000),
-    }, profile)
+
+    row: int
+    activation: str
+    widths: tuple[int, int]
+    slope: float | None
+    slope_ci: tuple[float, float] | None
+    note: str = ""
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> WindowFit:
+        """The window stored by ``dataclasses.asdict``."""
+        ci = data["slope_ci"]
+        return cls(int(data["row"]), str(data["activation"]), tuple(data["widths"]),
+                   data["slope"], None if ci is None else tuple(ci), data.get("note", ""))
 
 
-def _fit(m: Measurement, seed: int) -> tuple[Fit | None, str | None]:
-    try:
-        return fit_exponent(m.widths, m.samples, m.statistic, seed=seed), None
-    except NotFittable as err:
-        return None, str(err)
+def _order(activations: Sequence[str]) -> tuple[str, ...]:
+    """The paper's columns first, in its order, then any others alphabetically."""
+    return tuple(sorted(dict.fromkeys(activations), key=lambda a: (
+        a not in ACTIVATIONS, ACTIVATIONS.index(a) if a in ACTIVATIONS else 0, a)))
 
 
-def _rounded(fit: Fit | CorrectedFit) -> dict[str, Any]:
-    return {"slope": round(fit.slope, 4), "slope_ci": [round(v, 4) for v in fit.slope_ci]}
+@dataclasses.dataclass(frozen=True)
+class Table:
+    """A measured Table 1, 2 or 3: a ``Scaling`` per (row, activation) and its windows.
+
+    Attributes:
+      protocol: how it was measured.
+      scalings: one per cell, labels ``{"table", "row", "activation"}``.
+      windows: the fits over the growing windows 2^a..2^k of every cell.
+    """
+
+    protocol: TableProtocol
+    scalings: tuple[Scaling, ...]
+    windows: tuple[WindowFit, ...] = ()
+
+    @property
+    def name(self) -> str:
+        """``"table1"``, ``"table2"`` or ``"table3"``."""
+        return self.protocol.table
+
+    @property
+    def activations(self) -> tuple[str, ...]:
+        """The columns: the paper's first, in its order."""
+        return _order([s.labels["activation"] for s in self.scalings])
+
+    def cell(self, row: int, activation: str) -> Scaling:
+        """The scaling of ``row`` (1-6) for ``activation``."""
+        found = [s for s in self.scalings if s.labels["row"] == str(row)
+                 and s.labels["activation"] == activation]
+        if len(found) != 1:
+            raise KeyError(f"{self.name}: no row {row} for {activation!r}.")
+        return found[0]
+
+    def window_fits(self, row: int, activation: str) -> tuple[WindowFit, ...]:
+        """The window fits of one cell, by growing largest width."""
+        return tuple(sorted((w for w in self.windows if w.row == row
+                             and w.activation == activation), key=lambda w: w.widths[1]))
+
+    def report(self) -> Report:
+        """The ``Report`` that ``reproduce`` commits."""
+        return Report(self.name, self.protocol.to_json(), self.scalings,
+                      {"windows": [dataclasses.asdict(w) for w in self.windows]},
+                      markdown(self))
+
+    @classmethod
+    def from_report(cls, report: Report) -> Table:
+        """The table a committed ``Report`` holds."""
+        return cls(TableProtocol.from_json(report.protocol), tuple(report.scalings),
+                   tuple(WindowFit.from_json(w) for w in report.data.get("windows", ())))
 
 
-def _interval(record: dict[str, Any]) -> str:
-    """``slope [low, high]`` of a stored fit."""
-    low, high = record["slope_ci"]
-    return f"{record['slope']:+.2f} [{low:+.2f}, {high:+.2f}]"
-
-
-def _fit_record(m: Measurement, seed: int, paper: float | None) -> dict[str, Any]:
-    """The fit over all widths, its window fits (``MIN_WINDOW``.. widths from the
-    smallest) and the paper's value (``None`` for an activation the paper did not run)."""
-    fits = [_fit(dataclasses.replace(m, widths=m.widths[:k], samples=m.samples[:k]), seed)
-            for k in range(MIN_WINDOW, len(m.widths))]
-    fit, error = _fit(m, seed)  # the widest window is the fit over all widths
-    windows = [{"widths": [m.widths[0], m.widths[k - 1]]}
-               | ({"error": e} if f is None else _rounded(f))
-               for k, (f, e) in enumerate([*fits, (fit, error)], MIN_WINDOW)]
-    try:
-        c = fit_with_correction(m.widths, m.values, m.stderr)
-        corrected = {**_rounded(c), "correction": round(c.correction, 1),
-                     "chi2": round(c.chi2, 2), "dof": c.dof}
-    except NotFittable as err:
-        corrected = {"error": str(err)}
-    if fit is None:
-        return {"fittable": False, "error": error, "paper": paper, "windows": windows,
-                "corrected": corrected}
-    return {"fittable": True, **_rounded(fit), "paper": paper,
-            "within_tolerance": None if paper is None else abs(fit.slope - paper) <= TOLERANCE,
-            "values": list(fit.values), "stderr": list(fit.stderr),
-            "unresolved": list(fit.unresolved), "windows": windows, "corrected": corrected}
+def _column(p: TableProtocol, activation: str, ms: Sequence[Measurement]
+            ) -> tuple[list[Scaling], list[WindowFit]]:
+    """Fit one column: every row over all widths (with the 1/n-corrected fit) and over
+    the windows of ``MIN_WINDOW`` or more widths from the smallest."""
+    scalings, windows = [], []
+    for row, m in zip(ROWS, ms, strict=True):
+        s = results.scaling(m.spec, m.widths, m.samples, m.statistic,
+                            predicted=predict(m.spec).s, seed=p.seed, correction=True,
+                            labels={"table": p.table, "row": row, "activation": activation})
+        scalings.append(s)
+        for k in range(MIN_WINDOW, len(m.widths)):
+            w = results.scaling(m.spec, m.widths[:k], m.samples[:k], m.statistic, seed=p.seed)
+            windows.append(WindowFit(row, activation, (m.widths[0], m.widths[k - 1]),
+                                     w.slope, w.slope_ci, w.note))
+        windows.append(WindowFit(row, activation, (m.widths[0], m.widths[-1]), s.slope,
+                                 s.slope_ci, s.note))  # the widest window: all widths
+    return scalings, windows
 
 
 def _check_activations(activations: Sequence[str]) -> tuple[str, ...]:
@@ -162,120 +262,44 @@ def _check_activations(activations: Sequence[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(activations))
 
 
-def _earlier_fits(name: str, profile: str, payload_protocol: dict[str, Any]
-                  ) -> dict[str, list[dict[str, Any]]]:
-    """The columns of the results file of the same protocol, to keep beside a partial run."""
+def _earlier(p: TableProtocol, profile: str, activations: Sequence[str]) -> Table | None:
+    """The committed table of the same protocol without the columns ``activations``
+    (None when there is none, or only a file of an older format)."""
     try:
-        old = load(name, profile)
-    except FileNotFoundError:
-        return {}
-    if old.get("protocol") != payload_protocol:
-        return {}
-    return {a: [row["fits"][a] for row in old["rows"]] for a in old["rows"][0]["fits"]}
+        old = Table.from_report(results.load(p.table, profile))
+    except (FileNotFoundError, ValueError):
+        return None
+    if old.protocol != p:
+        return None
+    return Table(p, tuple(s for s in old.scalings if s.labels["activation"] not in activations),
+                 tuple(w for w in old.windows if w.activation not in activations))
 
 
-def table(name: str, profile: str | None = None,
-          activations: Sequence[str] = ACTIVATIONS, progress: bool = True) -> Report:
+def table(name: str, profile: str | None = None, activations: Sequence[str] = ACTIVATIONS,
+          progress: bool = True, protocol: TableProtocol | None = None) -> Report:
     """Measure and fit the six rows of ``name`` (table1, table2, table3) in ``profile``.
 
     Columns of the committed results with the same protocol that are not in
     ``activations`` are kept, so ``activations=("tanh",)`` refreshes one column.
+    ``protocol`` replaces the profile's (``TableProtocol.for_profile``).
     """
-    if name not in PAPER:
-        raise ValueError(f"unknown table {name!r}; choose one of {', '.join(PAPER)}.")
     activations = _check_activations(activations)
     profile = config.profile(profile)
-    p = protocol(name, profile)
-    specs = [NAMED[f"{name}.row{i}"] for i in range(1, 7)]
-    xs = default_inputs(6, p.input_dim, p.input_seed)
-    payload_protocol = {**dataclasses.asdict(p), "inputs": xs.tolist()}
-    fits = _earlier_fits(name, profile, json.loads(json.dumps(payload_protocol)))
+    p = protocol or TableProtocol.for_profile(profile, table=name)
+    if p.table != name:
+        raise ValueError(f"the protocol is {p.table!r}'s, not {name!r}'s.")
+    kept = _earlier(p, profile, activations)
+    scalings, windows = list(kept.scalings if kept else ()), list(kept.windows if kept else ())
     for activation in activations:
-        measurements = measure_all(specs, p.widths, p.inits, p.seed, activation=activation,
-                                   depth=p.depth, init=INIT[name], input_dim=p.input_dim,
-                                   inputs=xs, use_cache=True, progress=progress)
-        fits[activation] = [_fit_record(m, p.seed, PAPER[name].get(activation, (None,) * 6)[i])
-                            for i, m in enumerate(measurements)]
-    order = sorted(fits, key=lambda a: (a not in ACTIVATIONS,
-                                        ACTIVATIONS.index(a) if a in ACTIVATIONS else 0, a))
-    rows = []
-    for i, spec in enumerate(specs):
-        prediction = predict(spec)
-        rows.append({"row": i + 1, "spec": spec, "latex": parse(spec).latex,
-                     "n_e": prediction.n_e, "n_o": prediction.n_o, "predicted": prediction.s,
-                     "fits": {a: fits[a][i] for a in order}})
-    payload = {"table": name, "init": INIT[name],
-               "statistic": "variance" if name == "table3" else "mean",
-               "protocol": payload_protocol, "tolerance": TOLERANCE, "rows": rows}
-    return Report(payload, markdown(payload))
-
-
-def _cell(record: dict[str, Any]) -> str:
-    paper = "" if record["paper"] is None else f" (paper {record['paper']:+.2f})"
-    if not record["fittable"]:
-        return f"not fittable{paper}"
-    flag = " ✗" if record["within_tolerance"] is False else ""
-    unresolved = f", unresolved n={record['unresolved']}" if record["unresolved"] else ""
-    return f"{_interval(record)}{paper}{flag}{unresolved}"
-
-
-def markdown(payload: dict[str, Any]) -> str:
-    """A Markdown table: prediction, fitted exponent [95% CI] and the paper's value."""
-    activations = list(payload["rows"][0]["fits"])
-    p = payload["protocol"]
-    bound = "2 s_C" if payload["statistic"] == "variance" else "s_C"
-    lines = [
-        f"Fitted exponent of |{payload['statistic']}| vs width n, {payload['init']} weights, "
-        f"depth {p['depth']}, widths {list(p['widths'])}, {p['inits']} initializations, inputs "
-        f"U[0,1]^{p['input_dim']} (seed {p['input_seed']}); ✗ marks a fit more than "
-        f"{payload['tolerance']} from the paper.",
-        "",
-        f"| row | correlator | n_e, n_o | {bound} | " + " | ".join(activations) + " |",
-        "|---|---|---|---|" + "---|" * len(activations),
-    ]
-    for row in payload["rows"]:
-        cells = " | ".join(_cell(row["fits"][a]) for a in activations)
-        lines.append(f"| {row['row']} | `{row['spec']}` | {row['n_e']}, {row['n_o']} | "
-                     f"{row['predicted']:+g} | {cells} |")
-    notes = [text for (table_name, activation, _), text in NOTES.items()
-             if table_name == payload["table"] and activation in (*activations, "*")]
-    lines += [""] + [f"Note: {text}" for text in notes] if notes else []
-    if p["widths"][0] == PAPER_WIDTHS[0] and p["widths"][-1] > PAPER_WIDTHS[1]:
-        lines += ["", f"The same samples fitted on the paper's widths only, "
-                  f"{PAPER_WIDTHS[0]}..{PAPER_WIDTHS[1]}:", "",
-                  "| row | " + " | ".join(activations) + " |",
-                  "|---|" + "---|" * len(activations)]
-        for row in payload["rows"]:
-            cells = " | ".join(_window_cell(row["fits"][a]) for a in activations)
-            lines.append(f"| {row['row']} | {cells} |")
-    if any("slope" in row["fits"][a].get("corrected", {}) for row in payload["rows"]
-           for a in activations):
-        lines += ["", "The exponent s of |C| = A n^s (1 + c/n), fitted with the leading "
-                  "finite-width correction (weighted least squares, 95% CI; c is the width "
-                  "where the correction equals the leading term):", "",
-                  "| row | " + " | ".join(activations) + " |",
-                  "|---|" + "---|" * len(activations)]
-        for row in payload["rows"]:
-            cells = " | ".join(_corrected_cell(row["fits"][a]) for a in activations)
-            lines.append(f"| {row['row']} | {cells} |")
-    return "\n".join(lines)
-
-
-def _corrected_cell(record: dict[str, Any]) -> str:
-    c = record.get("corrected", {})
-    if "slope" not in c:
-        return "not fittable"
-    return f"{_interval(c)}, c = {c['correction']:.3g}, chi2 {c['chi2']:.1f}/{c['dof']}"
-
-
-def _window_cell(record: dict[str, Any]) -> str:
-    """The fit over the paper's widths, from the cell's windows."""
-    window = next((w for w in record.get("windows", [])
-                   if tuple(w["widths"]) == PAPER_WIDTHS), None)
-    if window is None or "slope" not in window:
-        return "not fittable"
-    off = record["paper"] is not None and abs(window["slope"] - record["paper"]) > TOLERANCE
-    return _interval(window) + (" ✗" if off else "")
+        ms = measure_all(p.specs, p.widths, p.inits, p.seed, activation=activation,
+                         depth=p.depth, init=p.init, input_dim=p.input_dim,
+                         inputs=p.inputs(), use_cache=True, progress=progress)
+        column, fits = _column(p, activation, ms)
+        scalings += column
+        windows += fits
+    order = _order([s.labels["activation"] for s in scalings])
+    scalings.sort(key=lambda s: (order.index(s.labels["activation"]), int(s.labels["row"])))
+    return Table(p, tuple(scalings), tuple(windows)).report()
 
 
 def table1(profile: str, activations: Sequence[str] = ACTIVATIONS) -> Report:
@@ -293,11 +317,151 @@ def table3(profile: str, activations: Sequence[str] = ACTIVATIONS) -> Report:
     return table("table3", profile, activations)
 
 
-def load(name: str, profile: str | None = None) -> dict[str, Any]:
-    """The committed results ``data/results/<name>_<profile>.json``."""
-    path = config.RESULTS_DIR / f"{name}_{config.profile(profile)}.json"
-    if not path.exists():
-        raise FileNotFoundError(f"no results at {path}; run `python -m widenets_nb reproduce "
-                                f"{name} --profile {config.profile(profile)}`.")
-    return json.loads(path.read_text())
+def table_reports(names: Sequence[str], profile: str, rerun: bool = False
+                  ) -> tuple[Report, ...]:
+    """The committed reports of the tables ``names`` in ``profile`` (``results.load``), or,
+    with ``rerun``, the tables measured now (cached per width)."""
+    return tuple(table(name, profile) if rerun else results.load(name, profile)
+                 for name in names)
 
+
+def _off(slope: float | None, reference: float | None) -> bool:
+    """Whether a fitted slope is more than ``TOLERANCE`` from the paper's value."""
+    return slope is not None and reference is not None and abs(slope - reference) > TOLERANCE
+
+
+def _cell(t: Table, row: int, activation: str) -> str:
+    s = t.cell(row, activation)
+    reference = paper.table_value(t.name, activation, row)
+    quoted = "" if reference is None else f" (paper {reference:+.2f})"
+    flag = " ✗" if _off(s.slope, reference) else ""
+    unresolved = f", unresolved n={list(s.unresolved)}" if s.fitted and s.unresolved else ""
+    return f"{s.label()}{quoted}{flag}{unresolved}"
+
+
+def _window_cell(t: Table, row: int, activation: str) -> str:
+    """The fit over the paper's widths, from the cell's windows."""
+    window = next((w for w in t.window_fits(row, activation)
+                   if w.widths == paper.TABLE_WIDTHS), None)
+    if window is None:
+        return format_slope(None)
+    flag = " ✗" if _off(window.slope, paper.table_value(t.name, activation, row)) else ""
+    return format_slope(window.slope, window.slope_ci) + flag
+
+
+def _corrected_cell(t: Table, row: int, activation: str) -> str:
+    c = t.cell(row, activation).corrected
+    if c is None:
+        return format_slope(None)
+    return (f"{format_slope(c.slope, c.slope_ci)}, c = {c.correction:.3g}, "
+            f"chi2 {c.chi2:.1f}/{c.dof}")
+
+
+def _grid(t: Table, cell: Any) -> list[str]:
+    """A row x activation Markdown table of ``cell(t, row, activation)``."""
+    return (["| row | " + " | ".join(t.activations) + " |",
+             "|---|" + "---|" * len(t.activations)]
+            + [f"| {row} | " + " | ".join(cell(t, row, a) for a in t.activations) + " |"
+               for row in ROWS])
+
+
+def markdown(t: Table) -> str:
+    """Markdown tables: prediction, fitted exponent [95% CI] and the paper's value; the
+    fit over the paper's widths where the protocol goes past them; the 1/n-corrected fit."""
+    p = t.protocol
+    bound = "2 s_C" if p.statistic == "variance" else "s_C"
+    lines = [
+        f"Fitted exponent of |{p.statistic}| vs width n, {p.init} weights, depth {p.depth}, "
+        f"widths {list(p.widths)}, {p.inits} initializations, inputs U[0,1]^{p.input_dim} "
+        f"(seed {p.input_seed}); ✗ marks a fit more than {TOLERANCE} from the paper.",
+        "",
+        f"| row | correlator | n_e, n_o | {bound} | " + " | ".join(t.activations) + " |",
+        "|---|---|---|---|" + "---|" * len(t.activations),
+    ]
+    for row, spec in zip(ROWS, p.specs, strict=True):
+        prediction = predict(spec)
+        cells = " | ".join(_cell(t, row, a) for a in t.activations)
+        lines.append(f"| {row} | `{spec}` | {prediction.n_e}, {prediction.n_o} | "
+                     f"{prediction.s:+g} | {cells} |")
+    notes = [text for (name, activation, _), text in NOTES.items()
+             if name == t.name and activation in (*t.activations, "*")]
+    lines += [""] + [f"Note: {text}" for text in notes] if notes else []
+    first, last = paper.TABLE_WIDTHS
+    if p.widths[0] == first and p.widths[-1] > last:
+        lines += ["", f"The same samples fitted on the paper's widths only, {first}..{last}:",
+                  "", *_grid(t, _window_cell)]
+    if any(s.corrected is not None for s in t.scalings):
+        lines += ["", "The exponent s of |C| = A n^s (1 + c/n), fitted with the leading "
+                  "finite-width correction (weighted least squares, 95% CI; c is the width "
+                  "where the correction equals the leading term):", "",
+                  *_grid(t, _corrected_cell)]
+    return "\n".join(lines)
+
+
+def tables_markdown(reports: Sequence[Report]) -> str:
+    """The Markdown of several committed tables, each under its name."""
+    return "\n\n".join(f"### {r.target}\n\n{markdown(Table.from_report(r))}" for r in reports)
+
+
+@dataclasses.dataclass(frozen=True)
+class ScalingProtocol:
+    """One correlator measured over widths (notebook 01's measurement and panel).
+
+    Attributes:
+      spec: the correlator (or a table row's name, e.g. ``"table1.row5"``).
+      widths: the widths n.
+      inits: initializations per width.
+      seed: derives the initializations.
+      activation, depth, init: the network.
+    """
+
+    spec: str
+    widths: tuple[int, ...]
+    inits: int
+    seed: int = 0
+    activation: str = "tanh"
+    depth: int = paper.TABLE_DEPTH
+    init: str = "gaussian"
+
+    @classmethod
+    def for_profile(cls, name: str | None = None) -> ScalingProtocol:
+        """Table row 5, tanh: 2^3..2^5 with 100 initializations (quick), 2^6..2^10 with 500
+        (standard), the paper's 2^7..2^13 with 1000 (paper)."""
+        profile = config.profile(name)
+        if profile == "quick":
+            return cls("table1.row5", between(3, 5), 100)
+        if profile == "standard":
+            return cls("table1.row5", between(6, 10), 500)
+        low, high = (int(np.log2(w)) for w in paper.TABLE_WIDTHS)
+        return cls("table1.row5", between(low, high), paper.TABLE_INITS)
+
+    @property
+    def log2_widths(self) -> tuple[int, int]:
+        """(log2 of the smallest width, log2 of the largest)."""
+        return int(np.log2(self.widths[0])), int(np.log2(self.widths[-1]))
+
+
+class WideScalingProtocol(ScalingProtocol):
+    """Table row 5 far past the paper's widths, each initialization sampled lazily."""
+
+    @classmethod
+    def for_profile(cls, name: str | None = None) -> WideScalingProtocol:
+        """2^12..2^14 with 50 initializations (quick), 2^14..2^16 with 200 (standard),
+        2^16, 2^18, 2^20 with 100 (paper)."""
+        profile = config.profile(name)
+        if profile == "paper":
+            return cls("table1.row5", (2**16, 2**18, 2**20), 100)
+        quick = profile == "quick"
+        low = 12 if quick else 14
+        return cls("table1.row5", between(low, low + 2), 50 if quick else 200)
+
+
+def correlator_scaling(p: ScalingProtocol, progress: bool = False) -> Scaling:
+    """Measure ``p.spec`` (Def. 1, eq. 3) at ``p.widths``, each width cached on disk, and
+    fit its exponent beside Conjecture 1's s_C (2 s_C for a variance, Lemma 6)."""
+    m = measure(p.spec, p.widths, p.inits, p.seed, activation=p.activation, depth=p.depth,
+                init=p.init, use_cache=True, progress=progress)
+    return results.scaling(m.spec, m.widths, m.samples, m.statistic,
+                           predicted=predict(m.spec).s, seed=p.seed,
+                           labels={"activation": p.activation, "depth": p.depth,
+                                   "init": p.init})

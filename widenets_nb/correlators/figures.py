@@ -1,20 +1,20 @@
-"""Figure builders for correlators: the cluster graph and |C| against width.
+"""Figure builders for correlators: the cluster graph, |C| against width, window fits.
 
 Results in, ``plotly.graph_objects.Figure`` out; nothing here samples.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 import networkx as nx
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..fits import Fit
-from ..plots import COLORS, themed
+from .. import paper
+from ..plots import COLORS, scaling_figure, themed
+from ..results import Report, Scaling
 from .clusters import cluster_graph, predict
+from .experiments import ROWS, Table
 from .notation import Correlator, parse
 
 
@@ -54,78 +54,49 @@ def cluster_graph_figure(c: Correlator | str) -> go.Figure:
     return fig
 
 
-def scaling_figure(fit: Fit | None, widths: np.ndarray, values: np.ndarray,
-                   stderr: np.ndarray, predicted: float, title: str) -> go.Figure:
-    """|C| against n on log-log axes with error bars, the fitted line and the slope of
-    Conjecture 1 (drawn through the fitted line's value at the smallest width)."""
-    widths, values, stderr = (np.asarray(a, dtype=float) for a in (widths, values, stderr))
-    resolved = np.abs(values) >= 2 * stderr
-    fig = go.Figure()
-    for mask, name, symbol in ((resolved, "|C| ± stderr", "circle"),
-                               (~resolved, "unresolved (|C| < 2 stderr)", "circle-open")):
-        if mask.any():
-            fig.add_trace(go.Scatter(
-                x=widths[mask], y=np.abs(values[mask]), mode="markers", name=name,
-                marker=dict(symbol=symbol, size=9),
-                error_y=dict(type="data", array=stderr[mask]),
-                hovertemplate="n = %{x}<br>|C| = %{y:.3g}<extra></extra>"))
-    grid = np.geomspace(widths.min(), widths.max(), 50)
-    if fit is not None:
-        low, high = fit.slope_ci
-        fig.add_trace(go.Scatter(
-            x=grid, y=np.exp(fit.intercept) * grid**fit.slope, mode="lines",
-            name=f"fit: slope {fit.slope:+.2f} [{low:+.2f}, {high:+.2f}]"))
-        anchor = np.exp(fit.intercept) * grid[0] ** fit.slope
-    else:
-        anchor = float(np.abs(values[0]))
-    fig.add_trace(go.Scatter(x=grid, y=anchor * (grid / grid[0]) ** predicted, mode="lines",
-                             line=dict(dash="dash"), name=f"Conjecture 1: slope {predicted:+g}"))
-    fig = themed(fig, title, "width n", "|C|")
-    fig.update_xaxes(type="log")
-    fig.update_yaxes(type="log", exponentformat="power")
-    return fig
+def correlator_figure(s: Scaling) -> go.Figure:
+    """|C| against n of one correlator measurement (``experiments.correlator_scaling``):
+    ``plots.scaling_figure`` with the fitted exponent and the Conjecture 1 slope."""
+    network = ", ".join(f"{k} {v}" for k, v in s.labels.items())
+    title = f"{s.name}: {network}, {min(s.counts)} inits per width"
+    return scaling_figure(s, title, y_title="|C|" if s.statistic == "mean" else "Var")
 
 
-
-
-def window_figure(payload: dict[str, Any], title: str | None = None) -> go.Figure:
+def window_figure(table: Table | Report, title: str | None = None) -> go.Figure:
     """Fitted exponent against the largest width of the fit window 2^a..2^k, one panel per
     activation and one colour per table row, with the 95% CI as error bars; the paper's
     value (dotted) and the end of the paper's width range (grey line) for comparison."""
-    from .experiments import PAPER_WIDTHS
-
-    activations = list(payload["rows"][0]["fits"])
-    fig = make_subplots(rows=1, cols=len(activations), subplot_titles=activations,
+    t = table if isinstance(table, Table) else Table.from_report(table)
+    fig = make_subplots(rows=1, cols=len(t.activations), subplot_titles=t.activations,
                         shared_yaxes=True, horizontal_spacing=0.04)
-    for col, activation in enumerate(activations, 1):
-        for i, row in enumerate(payload["rows"]):
-            cell = row["fits"][activation]
-            windows = [w for w in cell.get("windows", []) if "slope" in w]
+    for col, activation in enumerate(t.activations, 1):
+        for row, color in zip(ROWS, COLORS * 2, strict=False):
+            windows = [w for w in t.window_fits(row, activation) if w.slope is not None]
             if not windows:
                 continue
-            color = COLORS[i % len(COLORS)]
-            slopes = np.array([w["slope"] for w in windows])
-            ci = np.array([w["slope_ci"] for w in windows])
+            slopes = np.array([w.slope for w in windows])
+            ci = np.array([w.slope_ci for w in windows])
             fig.add_trace(go.Scatter(
-                x=[w["widths"][1] for w in windows], y=slopes, mode="lines+markers",
-                name=f"row {row['row']}", legendgroup=str(row["row"]), showlegend=col == 1,
+                x=[w.widths[1] for w in windows], y=slopes, mode="lines+markers",
+                name=f"row {row}", legendgroup=str(row), showlegend=col == 1,
                 line=dict(color=color), error_y=dict(type="data", symmetric=False,
                                                      array=ci[:, 1] - slopes,
                                                      arrayminus=slopes - ci[:, 0]),
-                hovertemplate=f"row {row['row']}, {activation}<br>widths "
-                f"{windows[0]['widths'][0]}..%{{x}}<br>exponent %{{y:.3f}}<extra></extra>"),
+                hovertemplate=f"row {row}, {activation}<br>widths "
+                f"{windows[0].widths[0]}..%{{x}}<br>exponent %{{y:.3f}}<extra></extra>"),
                 row=1, col=col)
-            if cell["paper"] is not None:
-                fig.add_hline(y=cell["paper"], line=dict(color=color, dash="dot", width=1),
+            reference = paper.table_value(t.name, activation, row)
+            if reference is not None:
+                fig.add_hline(y=reference, line=dict(color=color, dash="dot", width=1),
                               row=1, col=col)
-        fig.add_vline(x=PAPER_WIDTHS[1], line=dict(color="#999", width=1), row=1, col=col)
-    p = payload["protocol"]
-    title = title or (f"{payload['table']}: exponent of |{payload['statistic']}| fitted on "
-                      f"widths {p['widths'][0]}..n ({p['inits']} inits); dotted: paper, "
-                      f"grey: paper's largest width")
+        fig.add_vline(x=paper.TABLE_WIDTHS[1], line=dict(color="#999", width=1), row=1,
+                      col=col)
+    p = t.protocol
+    title = title or (f"{t.name}: exponent of |{p.statistic}| fitted on widths "
+                      f"{p.widths[0]}..n ({p.inits} inits); dotted: paper, grey: paper's "
+                      "largest width")
     fig = themed(fig, title, "", "", height=430)
-    ticks = sorted({w["widths"][1] for row in payload["rows"] for cell in row["fits"].values()
-                    for w in cell.get("windows", [])})
+    ticks = sorted({w.widths[1] for w in t.windows})
     fig.update_xaxes(type="log", title_text="largest width n in the fit", tickvals=ticks,
                      ticktext=[f"2<sup>{int(np.log2(w))}</sup>" for w in ticks])
     fig.update_yaxes(title_text="fitted exponent", row=1, col=1)

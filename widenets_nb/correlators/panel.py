@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
 
 import ipywidgets as W
 import plotly.graph_objects as go
 
-from ..fits import NotFittable, fit_exponent
 from ..nets import ACTIVATIONS, INITS
 from ..widgets import Panel, replace_figure
 from .clusters import predict
-from .estimate import measure, widths_from_exponents
-from .figures import cluster_graph_figure, scaling_figure
+from .estimate import widths_from_exponents
+from .experiments import ScalingProtocol, correlator_scaling
+from .figures import cluster_graph_figure, correlator_figure
 from .notation import NAMED, parse
 
 
@@ -28,41 +27,21 @@ def formula_html(spec: str) -> str:
 
 def scaling(spec: str, activation: str, depth: int, init: str, log2_widths: tuple[int, int],
             inits: int, seed: int = 0) -> tuple[go.Figure, str]:
-    """Measure ``spec`` over widths 2^a..2^b and draw |C| vs n with the fit (the panel's
-    compute: the summary HTML-escaped)."""
-    fig, message = scaling_at(spec, widths_from_exponents(*log2_widths), inits, seed,
-                              activation=activation, depth=depth, init=init)
-    return fig, html.escape(message)
+    """The panel's compute: measure ``spec`` over widths 2^a..2^b (cached on disk) and draw
+    |C| vs n with the fit; the ``Scaling.summary`` HTML-escaped."""
+    s = correlator_scaling(ScalingProtocol(spec, widths_from_exponents(*log2_widths), inits,
+                                           seed, activation, depth, init))
+    return correlator_figure(s), html.escape(s.summary())
 
 
-def scaling_at(spec: str, widths: Sequence[int], inits: int, seed: int = 0,
-               activation: str = "tanh", depth: int = 3, init: str = "gaussian"
-               ) -> tuple[go.Figure, str]:
-    """Measure ``spec`` at ``widths``: the |C| vs n figure with the fitted exponent, its CI
-    and the Conjecture 1 slope, and a one-line summary."""
-    m = measure(spec, widths, inits, seed, activation=activation, depth=depth, init=init)
-    predicted = predict(spec).s
-    try:
-        fit = fit_exponent(m.widths, m.samples, m.statistic, seed=seed)
-        message = (f"fitted exponent {fit.slope:+.3f}, 95% CI [{fit.slope_ci[0]:+.3f}, "
-                   f"{fit.slope_ci[1]:+.3f}]; Conjecture 1: {predicted:+g}")
-        if fit.unresolved:
-            message += f"; unresolved widths (excluded): {list(fit.unresolved)}"
-    except NotFittable as err:
-        fit, message = None, f"not fittable: {err}"
-    title = f"{m.spec}: {activation}, depth {depth}, {init} init, {inits} inits per width"
-    return scaling_figure(fit, m.widths, m.values, m.stderr, predicted, title), message
-
-
-def correlator_panel(max_inits: int = 1000, max_log2_width: int = 10, seed: int = 0,
-                     spec: str = "table1.row5", log2_widths: tuple[int, int] = (4, 7),
-                     inits: int = 200, activation: str = "tanh", depth: int = 3) -> W.VBox:
-    """Notebook 01: a text box (table rows in a dropdown), the formula and cluster graph,
-    network controls and a Run button measuring |C| vs n with its fitted exponent (the
-    first run, with the initial controls, happens at once)."""
+def correlator_panel(protocol: ScalingProtocol, max_inits: int = 1000,
+                     max_log2_width: int = 10) -> Panel:
+    """Notebook 01: a correlator text box (table rows in a dropdown), its formula and
+    cluster graph, network controls and a Run button measuring |C| vs n with its fitted
+    exponent (the first run, with ``protocol``'s settings, happens at once)."""
     rows = W.Dropdown(options=[("(type below)", "")] + [(k, v) for k, v in NAMED.items()],
                       description="table row")
-    text = W.Text(value=NAMED.get(spec, spec), description="correlator",
+    text = W.Text(value=NAMED.get(protocol.spec, protocol.spec), description="correlator",
                   layout=W.Layout(width="30em"))
     formula = W.HTMLMath()
     graph = go.FigureWidget()
@@ -81,26 +60,28 @@ def correlator_panel(max_inits: int = 1000, max_log2_width: int = 10, seed: int 
     text.observe(show, names="value")
     show()
     controls = {
-        "activation": W.Dropdown(options=list(ACTIVATIONS), value=activation,
+        "spec": text,
+        "activation": W.Dropdown(options=list(ACTIVATIONS), value=protocol.activation,
                                  description="activation"),
-        "depth": W.IntSlider(value=depth, min=1, max=5, description="depth",
+        "depth": W.IntSlider(value=protocol.depth, min=1, max=5, description="depth",
                              continuous_update=False),
-        "init": W.Dropdown(options=list(INITS), value="gaussian", description="init"),
-        "log2_widths": W.IntRangeSlider(value=log2_widths, min=2,
+        "init": W.Dropdown(options=list(INITS), value=protocol.init, description="init"),
+        "log2_widths": W.IntRangeSlider(value=protocol.log2_widths, min=2,
                                         max=max_log2_width, description="log2 widths",
                                         continuous_update=False,
                                         layout=W.Layout(width="36em")),
-        "inits": W.IntSlider(value=min(inits, max_inits), min=20, max=max_inits, step=10,
-                             description="inits", continuous_update=False),
+        "inits": W.IntSlider(value=min(protocol.inits, max_inits), min=20, max=max_inits,
+                             step=10, description="inits", continuous_update=False),
     }
 
     def compute(**values: object) -> tuple[go.Figure, str]:
-        return scaling(text.value, seed=seed, **values)
+        return scaling(seed=protocol.seed, **values)
 
     caption = ("Each point is the Monte Carlo mean of the integrand over initializations "
                "(for <code>var:</code>, its variance) with its standard error; the solid "
                "line is the weighted fit of log|C| on log n (95% bootstrap CI in the legend), "
                "the dashed line has the slope of Conjecture 1. Press Run after changing the "
-               "correlator or the controls.")
+               "correlator or the controls; settings measured before answer at once.")
     panel = Panel(controls, compute, caption, auto=False)
-    return W.VBox([W.HBox([rows, text]), formula, graph, panel])
+    panel.children = (rows, formula, graph, *panel.children)
+    return panel

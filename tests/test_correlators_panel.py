@@ -1,0 +1,83 @@
+"""Notebook 01's panel headlessly, and the correlator figure builders with real values."""
+
+import numpy as np
+import pytest
+
+from widenets_nb import config, fits
+from widenets_nb.correlators import estimate, experiments, figures, panel
+from widenets_nb.correlators.estimate import measure
+
+SMALL = experiments.ScalingProtocol("f1_a f2_a", (4, 8, 16), 20, seed=3, depth=1)
+
+
+@pytest.fixture
+def cache_dir(tmp_path, monkeypatch):
+    monkeypatch.setattr(config, "CACHE_DIR", tmp_path / "cache")
+    return tmp_path / "cache"
+
+
+def test_correlator_scaling_is_measured_once_then_read_from_disk(cache_dir, monkeypatch):
+    s = experiments.correlator_scaling(SMALL)
+    m = measure(SMALL.spec, SMALL.widths, SMALL.inits, SMALL.seed, depth=1)
+    assert np.allclose(s.values, m.values, rtol=1e-12) and s.counts == (20, 20, 20)
+    assert s.predicted == 0 and s.labels == {"activation": "tanh", "depth": "1",
+                                             "init": "gaussian"}
+    assert s.slope == pytest.approx(fits.fit_exponent(m.widths, m.samples, seed=3).slope,
+                                    rel=1e-12)
+    assert len(list(cache_dir.glob("*.npz"))) == len(SMALL.widths)
+
+    def no_sampling(*args, **kwargs):
+        raise AssertionError("sampled again")
+
+    monkeypatch.setattr(estimate, "sample_integrands", no_sampling)
+    assert experiments.correlator_scaling(SMALL) == s  # as after a kernel restart
+
+
+def test_correlator_figure_draws_the_scaling(cache_dir):
+    s = experiments.correlator_scaling(SMALL)
+    fig = figures.correlator_figure(s)
+    points = fig.data[0]
+    assert list(points.x) == [w for w, r in zip(s.widths, s.resolved, strict=True) if r]
+    assert np.allclose(points.y, [abs(v) for v, r in zip(s.values, s.resolved, strict=True)
+                                  if r])
+    assert s.label() in points.name
+    predicted = next(t for t in fig.data if "predicted" in t.name)
+    assert np.allclose(np.log(predicted.y[-1] / predicted.y[0]), 0.0)  # slope s_C = 0
+    assert "f1_a f2_a: activation tanh, depth 1" in fig.layout.title.text
+
+
+def test_cluster_graph_figure_of_row_6():
+    fig = figures.cluster_graph_figure("table1.row6")
+    vertices = [t for t in fig.data if t.mode == "markers+text"]
+    edges = [t for t in fig.data if t.mode == "lines"]
+    assert [t.text[0] for t in vertices] == ["f1_a", "f2_b", "f3_ab", "f4_c", "f5_d", "f6_cd"]
+    assert len(edges) == 4 and sorted(a.text for a in fig.layout.annotations) == list("abcd")
+    colors = [t.marker.color for t in vertices]  # two components of three tensors
+    assert colors[0] == colors[1] == colors[2] != colors[3] == colors[4] == colors[5]
+    assert "n_e = 0, n_o = 2, m = 6 → s_C = -2" in fig.layout.title.text
+
+
+def test_panel_runs_answers_repeats_from_memory_and_reports_bad_text(cache_dir):
+    p = panel.correlator_panel(experiments.ScalingProtocol("f1_a f2_a", (4, 8, 16), 20,
+                                                           depth=1), max_inits=100)
+    first = np.array(p.figure.data[0].y)
+    assert "exponent" in p.status.value and "predicted +0" in p.status.value
+    p.controls["inits"].value = 40
+    p.button.click()
+    assert not np.allclose(np.array(p.figure.data[0].y), first)
+    assert len(p.memory) == 2
+
+    calls = []
+    compute = p.compute
+    p.compute = lambda **values: calls.append(values) or compute(**values)
+    p.controls["inits"].value = 20
+    p.button.click()  # computed before: from memory
+    assert calls == [] and np.allclose(np.array(p.figure.data[0].y), first)
+
+    p.controls["spec"].value = "f1_a f2_a f3_b"
+    p.button.click()
+    assert "bad correlator at position" in p.status.value and "\n" not in p.status.value
+    assert "color:#b00" in p.children[1].value  # the formula box says so too
+    p.controls["spec"].value = "table1.row3"  # a table row's name reads as its correlator
+    p.button.click()
+    assert "f1_a f2_a: exponent" in p.status.value
