@@ -202,6 +202,18 @@ def test_support_and_auto_choice():
     assert not lazy.prefer_lazy(ROWS, sign)
 
 
+def test_scaled_networks_fall_back_to_dense_and_reach_the_estimator():
+    """weight_std != 1: the lazy sampler declines, the dense path measures it. Linear,
+    depth 1: E[f1 f2] = weight_std^4 x1.x2 exactly at any width."""
+    scaled = Network(input_dim=4, width=4096, depth=3, weight_std=1.5)
+    assert "weight_std" in lazy.unsupported_reason(ROWS, scaled)
+    assert estimate.choose_backend(ROWS, scaled, "auto") == "dense"
+    m = estimate.measure("f1 f2", (8,), 4000, seed=3, activation="linear", depth=1,
+                         weight_std=1.5, backend="auto")
+    exact = 1.5**4 * float(m.inputs[0] @ m.inputs[1])
+    assert abs(m.values[0] - exact) < 4 * m.stderr[0], (m.values[0], exact, m.stderr[0])
+
+
 def test_bad_inputs_are_clear_errors():
     net = Network(input_dim=4, width=4, depth=2)
     with pytest.raises(ValueError, match=r"shape \(2, 4\)"):

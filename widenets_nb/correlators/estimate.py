@@ -383,6 +383,7 @@ def choose_backend(cs: Sequence[Correlator], net: Network, backend: str = "auto"
 def measure_all(cs: Sequence[Correlator | str], widths: Sequence[int], inits: int,
                 seed: int = 0, *, activation: str = "tanh", depth: int = 3,
                 init: str = "gaussian", bias: bool = False, input_dim: int = 4,
+                weight_std: float = 1.0, bias_std: float = 1.0,
                 inputs: ArrayLike | None = None, method: str = "auto", probes: int = 16,
                 backend: str = "auto", use_cache: bool = False,
                 progress: bool = True) -> tuple[Measurement, ...]:
@@ -397,6 +398,8 @@ def measure_all(cs: Sequence[Correlator | str], widths: Sequence[int], inits: in
       widths: the hidden-layer widths n.
       inits: initializations per width.
       seed: derives the initializations.
+      weight_std, bias_std: the network's weight and bias scales (``nets.Network``; other
+        than 1 they are sampled by the dense backend).
       inputs: one input per distinct label of ``labels(cs)``, in sorted label order
         (default: ``default_inputs(len(labels(cs)), input_dim)``, the ``INPUT_SEED`` draw).
       method: see ``integrand``.
@@ -416,7 +419,8 @@ def measure_all(cs: Sequence[Correlator | str], widths: Sequence[int], inits: in
     if not widths:
         raise ValueError("give at least one width.")
     nets = [Network(input_dim=input_dim, width=w, depth=depth, activation=activation,
-                    init=init, bias=bias) for w in widths]
+                    init=init, bias=bias, weight_std=weight_std, bias_std=bias_std)
+            for w in widths]
     order = labels(cs)
     xs = default_inputs(len(order), input_dim) if inputs is None else inputs
     _check_inputs(order, nets[0], xs)

@@ -136,6 +136,9 @@ def unsupported_reason(cs: Correlator | str | Sequence[Correlator | str], net: N
     """Why the lazy backend cannot sample ``cs`` on ``net`` (None when it can)."""
     if net.init != "gaussian":
         return f"init={net.init!r}: lazy matrices need iid Gaussian weights"
+    if not net.standard:
+        return ("weight_std/bias_std other than 1 or a first-layer/readout bias: the lazy "
+                "sampler implements the paper's network")
     for c in _as_list(cs):
         found = _stars(c, c.inputs)
         if isinstance(found, str):
