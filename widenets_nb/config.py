@@ -51,14 +51,6 @@ def profile(name: str | None = None) -> str:
     return PROFILE if name is None else _read_profile(name)
 
 
-def pick(options: dict[str, object], name: str | None = None) -> object:
-    """Choose the entry of ``options`` (keyed by profile) for the active profile."""
-    key = profile(name)
-    if key not in options:
-        raise ValueError(f"no setting for profile {key!r}; known: {sorted(options)}")
-    return options[key]
-
-
 def apply() -> None:
     """Apply the environment to JAX, once, when ``widenets_nb`` is imported: with
     ``WIDENETS_X64=1`` every array is float64 from then on. Without it JAX's own setting
