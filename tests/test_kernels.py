@@ -77,18 +77,30 @@ def test_linear_kernels_scale_with_weight_std(depth):
     np.testing.assert_allclose(k.ntk, (depth + 1) * k.nngp, rtol=1e-13)
 
 
-def test_relu_depth_one_kernels_equal_the_arccosine_closed_form():
-    """Depth 1 with every bias: K = s_w^2 E[relu relu] + s_b^2 on K_1 = s_w^2 x.x' + s_b^2,
-    Theta = s_w^2 K_1 E[relu' relu'] + K, written out with the arc-cosine formulas."""
+def _written_out_depth_one(name, k1):
+    """(E[s s], E[s' s']) on K_1, written out: arc-cosine (ReLU) or arcsine (erf) forms."""
+    d = np.diag(k1)
+    if name == "relu":
+        norms = np.sqrt(np.outer(d, d))
+        angle = np.arccos(np.clip(k1 / norms, -1, 1))
+        return (norms / (2 * np.pi) * (np.sin(angle) + (np.pi - angle) * np.cos(angle)),
+                (np.pi - angle) / (2 * np.pi))
+    a = np.outer(1 + 2 * d, 1 + 2 * d)
+    return 2 / np.pi * np.arcsin(2 * k1 / np.sqrt(a)), 4 / np.pi / np.sqrt(a - 4 * k1**2)
+
+
+@pytest.mark.parametrize("name", ["relu", "erf"])
+def test_depth_one_kernels_equal_the_written_out_closed_forms(name):
+    """Depth 1 with every bias: K = s_w^2 E[s s] + s_b^2 on K_1 = s_w^2 c^2 x.x' + s_b^2,
+    Theta = s_w^2 K_1 E[s' s'] + K."""
     sw, sb = 1.3, 0.6
-    net = Network(input_dim=4, depth=1, activation="relu", weight_std=sw, bias_std=sb,
-                  first_bias=True, readout_bias=True)
-    k1 = sw**2 * X @ X.T + sb**2
-    norms = np.sqrt(np.diag(k1))
-    angle = np.arccos(np.clip(k1 / np.outer(norms, norms), -1, 1))
-    ss = np.outer(norms, norms) / (2 * np.pi) * (np.sin(angle) + (np.pi - angle) * np.cos(angle))
+    net = Network(input_dim=4, depth=1, activation=name, weight_std=sw, bias_std=sb,
+                  first_bias=True, readout_bias=True, input_scaling=name == "erf")
+    c2 = 0.25 if name == "erf" else 1.0
+    k1 = sw**2 * c2 * X @ X.T + sb**2
+    ss, dd = _written_out_depth_one(name, k1)
     nngp = sw**2 * ss + sb**2
-    ntk = sw**2 * k1 * (np.pi - angle) / (2 * np.pi) + nngp
+    ntk = sw**2 * k1 * dd + nngp
     k = infinite_width(net, X)
     np.testing.assert_allclose(k.nngp, nngp, rtol=1e-7)
     np.testing.assert_allclose(k.ntk, ntk, rtol=1e-7)
