@@ -58,7 +58,7 @@ def correlator_figure(s: Scaling) -> go.Figure:
     """|C| against n of one correlator measurement (``experiments.correlator_scaling``):
     ``plots.scaling_figure`` with the fitted exponent and the Conjecture 1 slope."""
     network = ", ".join(f"{k} {v}" for k, v in s.labels.items())
-    title = f"{s.name}: {network}, {min(s.counts)} inits per width"
+    title = f"{s.name}: {network},<br>{min(s.counts)} inits per width"
     return scaling_figure(s, title, y_title="|C|" if s.statistic == "mean" else "Var")
 
 
