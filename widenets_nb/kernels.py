@@ -29,7 +29,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
-from .nets import Network, activation
+from .nets import Network, derivatives
 
 _QUADRATURE_POINTS = 80
 
@@ -96,8 +96,7 @@ def gaussian_expectations(name: str, k11: ArrayLike, k22: ArrayLike, k12: ArrayL
         a, b = 1 + 2 * k11, 1 + 2 * k22
         ss = 2 / jnp.pi * jnp.arcsin(jnp.clip(2 * k12 / jnp.sqrt(a * b), -1.0, 1.0))
         return ss, 4 / jnp.pi / jnp.sqrt(a * b - 4 * k12**2)
-    s = activation(name)
-    ds = jnp.vectorize(jax.grad(s))
+    s, ds = derivatives(name, 1)
     return _quadrature(s, k11, k22, k12), _quadrature(ds, k11, k22, k12)
 
 

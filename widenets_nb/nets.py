@@ -52,6 +52,22 @@ def activation(name: str) -> Callable[[jax.Array], jax.Array]:
         ) from None
 
 
+def derivatives(name: str, order: int) -> list[Callable[[jax.Array], jax.Array]]:
+    """s, s', ..., s^{(order)} of the activation ``name``, elementwise, by nested ``jvp``.
+
+    >>> [float(d(jnp.float32(0.0))) for d in derivatives("tanh", 2)]
+    [0.0, 1.0, 0.0]
+    """
+    fns = [activation(name)]
+    for _ in range(order):
+        fns.append(functools.partial(_elementwise_derivative, fns[-1]))
+    return fns
+
+
+def _elementwise_derivative(fn: Callable[[jax.Array], jax.Array], z: jax.Array) -> jax.Array:
+    return jax.jvp(fn, (z,), (jnp.ones_like(z),))[1]
+
+
 def _positive_int(name: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise ValueError(f"{name} must be a positive integer, got {value!r}.")

@@ -34,7 +34,7 @@ import jax.numpy as jnp
 from jax.flatten_util import ravel_pytree
 from jax.typing import ArrayLike
 
-from .nets import Network, Params, activation
+from .nets import Network, Params, derivatives
 
 MEMORY_BYTES = 2**30
 METHODS: tuple[str, ...] = ("jacobian", "vector_products")
@@ -75,8 +75,7 @@ def _features(net: Network, params: Params, x: jax.Array
               ) -> tuple[list[jax.Array], list[jax.Array]]:
     """Per layer l = 1..d: g_l = d f / d z_l, shape (N, k, n_l), and h_{l-1} (h_0 = x),
     plus h_d last in the second list."""
-    s = activation(net.activation)
-    ds = jnp.vectorize(jax.grad(s))
+    s, ds = derivatives(net.activation, 1)
     sw, sb = net.weight_std, net.bias_std
     widths = net.widths
     scale = net.input_dim**-0.5 if net.input_scaling else 1.0

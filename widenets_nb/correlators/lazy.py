@@ -39,7 +39,7 @@ import numpy as np
 from jax.typing import ArrayLike
 
 from .. import sharding
-from ..nets import Network, Params, activation
+from ..nets import Network, Params, derivatives
 from . import lazy_matrix
 from .notation import Correlator, parse
 
@@ -220,18 +220,6 @@ class LazyWeights:
         return self._ask(layer, 1, us)
 
 
-def _derivatives(name: str, order: int) -> list[Callable[[jax.Array], jax.Array]]:
-    """s, s', ..., s^{(order)} of an elementwise activation, by nested ``jvp``."""
-    fns = [activation(name)]
-    for _ in range(order):
-        fns.append(functools.partial(_elementwise_derivative, fns[-1]))
-    return fns
-
-
-def _elementwise_derivative(fn: Callable, z: jax.Array) -> jax.Array:
-    return jax.jvp(fn, (z,), (jnp.ones_like(z),))[1]
-
-
 @functools.cache
 def _partitions(mask: int) -> tuple[tuple[int, ...], ...]:
     """The set partitions of the bits of ``mask``, each a tuple of block masks."""
@@ -266,7 +254,7 @@ def integrands(plan: Plan, net: Network, params: Params, weights: Weights,
     n, d = net.widths, net.depth
     scale = net.input_dim ** -0.5 if net.input_scaling else 1.0
     top = max((len(s.leaves) for s in plan.taylor), default=1)
-    s = _derivatives(net.activation, top)
+    s = derivatives(net.activation, top)
     v = params["V"][:, 0]
     bias = [params[f"b{l}"][None, :] if net.bias else 0.0 for l in range(1, d)]
 
