@@ -59,24 +59,34 @@ def _path(key: str, directory: Path | None) -> Path:
     return Path(directory or config.CACHE_DIR) / f"{key}.npz"
 
 
-def save(key: str, entry: Mapping[str, Any], directory: Path | None = None) -> Path:
-    """Write ``entry`` (arrays and JSON-able values) atomically under ``key``."""
-    path = _path(key, directory)
+def atomic_write(path: Path, write: Callable[[Any], None], binary: bool = True) -> Path:
+    """Write ``path`` atomically: ``write(handle)`` fills a temporary file in the same
+    directory, which is flushed, synced and renamed into place with the permissions a
+    plain ``open`` gives; on any error the temporary file is removed."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    arrays = {k: np.asarray(v) for k, v in entry.items() if _is_array(v)}
-    meta = {k: v for k, v in entry.items() if not _is_array(v)}
-    arrays[_META] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
-    fd, tmp = tempfile.mkstemp(prefix=f".{key}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            np.savez(handle, **arrays)
+        with os.fdopen(fd, "wb" if binary else "w") as handle:
+            write(handle)
             handle.flush()
             os.fsync(handle.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def save(key: str, entry: Mapping[str, Any], directory: Path | None = None) -> Path:
+    """Write ``entry`` (arrays and JSON-able values) atomically under ``key``."""
+    arrays = {k: np.asarray(v) for k, v in entry.items() if _is_array(v)}
+    meta = {k: v for k, v in entry.items() if not _is_array(v)}
+    arrays[_META] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    return atomic_write(_path(key, directory), lambda handle: np.savez(handle, **arrays))
 
 
 def load(key: str, directory: Path | None = None) -> dict[str, Any] | None:

@@ -22,7 +22,6 @@ import json
 import os
 import platform
 import sys
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -32,6 +31,7 @@ from jax.typing import ArrayLike
 
 from . import config
 from ._version import __version__
+from .cache import atomic_write
 from .fits import CorrectedFit, NotFittable, fit_exponent, fit_with_correction, moment
 from .fits import resolved as is_resolved
 
@@ -175,12 +175,18 @@ def scaling(name: str, widths: Sequence[int], samples: Sequence[ArrayLike],
     if len(widths) != len(samples):
         raise ValueError(f"{len(widths)} widths but {len(samples)} sample sets.")
     arrays = [np.asarray(s, dtype=np.float64).ravel() for s in samples]
-    stats = [moment(x, statistic) for x in arrays]
-    values = tuple(v for v, _ in stats)
-    stderr = tuple(e for _, e in stats)
+    try:
+        fit, note = fit_exponent(widths, arrays, statistic, confidence=confidence,
+                                 seed=seed), ""
+        values, stderr = fit.values, fit.stderr  # the fit's own moments: computed once
+    except NotFittable as err:
+        fit, note = None, str(err)
+        stats = [moment(x, statistic) for x in arrays]
+        values, stderr = tuple(v for v, _ in stats), tuple(e for _, e in stats)
     base = dict(name=name, statistic=statistic, widths=tuple(int(w) for w in widths),
                 values=values, stderr=stderr, counts=tuple(int(x.size) for x in arrays),
-                resolved=tuple(is_resolved(v, e) for v, e in stats), confidence=confidence,
+                resolved=tuple(is_resolved(v, e) for v, e in zip(values, stderr, strict=True)),
+                confidence=confidence,
                 predicted=predicted, labels={str(k): str(v) for k, v in (labels or {}).items()})
     corrected = None
     if correction:
@@ -188,10 +194,8 @@ def scaling(name: str, widths: Sequence[int], samples: Sequence[ArrayLike],
             corrected = fit_with_correction(widths, values, stderr, confidence)
         except NotFittable:
             corrected = None
-    try:
-        fit = fit_exponent(widths, arrays, statistic, confidence=confidence, seed=seed)
-    except NotFittable as err:
-        return Scaling(**base, note=str(err), corrected=corrected)
+    if fit is None:
+        return Scaling(**base, note=note, corrected=corrected)
     kept = [w for w, r in zip(base["widths"], base["resolved"], strict=True) if r]
     return Scaling(**base, slope=fit.slope, intercept=fit.intercept, slope_ci=fit.slope_ci,
                    method=BOOTSTRAP, window=(min(kept), max(kept)), corrected=corrected)
@@ -290,18 +294,6 @@ def path(target: str, profile: str | None = None, directory: Path | None = None)
     return Path(directory or config.RESULTS_DIR) / f"{target}_{config.profile(profile)}.json"
 
 
-def _atomic_write(file: Path, text: str) -> None:
-    """Write to a temporary file beside ``file``, then rename it into place (with the
-    permissions a plain ``open`` would give, not the temporary file's 0600)."""
-    file.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=file.parent, suffix=".tmp", delete=False) as fh:
-        fh.write(text)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(fh.name, 0o666 & ~umask)
-    Path(fh.name).replace(file)
-
-
 def save(report: Report, profile: str, wall_time_s: float,
          directory: Path | None = None) -> tuple[Path, Path]:
     """Store ``report`` with its provenance as JSON and Markdown, atomically; return both
@@ -309,12 +301,13 @@ def save(report: Report, profile: str, wall_time_s: float,
     meta = Provenance.now(profile, wall_time_s)
     report = dataclasses.replace(report, provenance=meta)
     json_path = path(report.target, profile, directory)
-    _atomic_write(json_path, json.dumps(report.to_json(), indent=1))
+    atomic_write(json_path, lambda fh: fh.write(json.dumps(report.to_json(), indent=1)),
+                 binary=False)
     lines = [f"# {report.target} ({profile} profile)", "", report.markdown.rstrip(), "",
              "| provenance | |", "|---|---|",
              *(f"| {k} | `{v}` |" for k, v in dataclasses.asdict(meta).items())]
     md_path = json_path.with_suffix(".md")
-    _atomic_write(md_path, "\n".join(lines) + "\n")
+    atomic_write(md_path, lambda fh: fh.write("\n".join(lines) + "\n"), binary=False)
     return json_path, md_path
 
 

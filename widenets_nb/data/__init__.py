@@ -12,13 +12,13 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import hashlib
-import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from .. import config
+from ..cache import atomic_write
 
 BUNDLE = config.DATA_DIR / "mnist_subset.npz"
 TRAIN_PER_DIGIT = 1100
@@ -100,12 +100,7 @@ def build(source: Path = config.MNIST_SOURCE_DIR, target: Path = BUNDLE) -> Path
         arrays[f"{split}_images"] = images[keep].reshape(len(keep), -1)
         arrays[f"{split}_labels"] = labels[keep]
     arrays["checksum"] = np.array(_checksum(arrays))
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=target.parent, suffix=".tmp", delete=False) as handle:
-        np.savez_compressed(handle, **arrays)
-    Path(handle.name).chmod(0o644)
-    Path(handle.name).replace(target)
-    return target
+    return atomic_write(target, lambda handle: np.savez_compressed(handle, **arrays))
 
 
 def _checksum(arrays: dict[str, np.ndarray]) -> str:
