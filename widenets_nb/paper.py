@@ -40,6 +40,8 @@ def table_value(table: str, activation: str, row: int) -> float | None:
     where the paper has no column for it."""
     if table not in TABLES:
         raise ValueError(f"unknown table {table!r}; choose one of {', '.join(TABLES)}.")
+    if isinstance(row, bool) or not isinstance(row, int) or not 1 <= row <= 6:
+        raise ValueError(f"row must be 1..6 (the tables' rows), got {row!r}.")
     column = TABLES[table].get(activation)
     return None if column is None else column[row - 1]
 

@@ -25,6 +25,7 @@ networks enter. ``Table.from_report`` reads a committed report back.
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -231,6 +232,9 @@ class Table:
     @classmethod
     def from_report(cls, report: Report) -> Table:
         """The table a committed ``Report`` holds."""
+        if report.target not in paper.TABLES:
+            raise ValueError(f"{report.target!r} is not a table report; load one of "
+                             f"{', '.join(paper.TABLES)}.")
         return cls(TableProtocol.from_json(report.protocol), tuple(report.scalings),
                    tuple(WindowFit.from_json(w) for w in report.data.get("windows", ())))
 
@@ -266,10 +270,11 @@ def _earlier(p: TableProtocol, profile: str, activations: Sequence[str]) -> Tabl
     """The committed table of the same protocol without the columns ``activations``
     (None when there is none, or only a file of an older format)."""
     try:
-        old = Table.from_report(results.load(p.table, profile))
+        report = results.load(p.table, profile)
+        old = Table.from_report(report)
     except (FileNotFoundError, ValueError):
         return None
-    if old.protocol != p:
+    if report.protocol != json.loads(json.dumps(p.to_json())):  # inputs and init too
         return None
     return Table(p, tuple(s for s in old.scalings if s.labels["activation"] not in activations),
                  tuple(w for w in old.windows if w.activation not in activations))

@@ -21,6 +21,7 @@ import numpy as np
 from jax.typing import ArrayLike
 
 from .. import cache, config
+from ..fits import moment
 from ..kernels import infinite_width
 from ..nets import Network, activation, outputs_at_init
 
@@ -110,6 +111,9 @@ def init_distribution(net: Network, x: ArrayLike, inits: int, seed: int = 0
     hidden width), so networks of different widths never share a stream. The samples are
     cached on disk (``cache.cached``) by every argument and the precision.
     """
+    if isinstance(inits, bool) or not isinstance(inits, int) or inits < 2:
+        raise ValueError(f"inits must be an integer >= 2 (a variance needs two samples), "
+                         f"got {inits!r}.")
     x = np.asarray(x, dtype=np.float64).reshape(1, -1)
     width = net.widths[0]
 
@@ -118,16 +122,16 @@ def init_distribution(net: Network, x: ArrayLike, inits: int, seed: int = 0
         samples = outputs_at_init(net, x, inits, key, chunk=_chunk(inits))
         return {"samples": np.asarray(samples[:, 0])}
 
-    params = {"network": net, "x": x, "inits": inits, "seed": seed,
-              "dtype": str(jnp.result_type(float))}
+    params = {"network": net, "x": x, "inits": inits, "seed": seed}
     samples = np.asarray(cache.cached("prior", params, compute)["samples"], np.float64)
+    variance, variance_stderr = moment(samples, "variance")
     centred = samples - samples.mean()
     m2, m4 = np.mean(centred**2), np.mean(centred**4)
     return InitDistribution(
         width=width,
         samples=samples,
-        variance=float(samples.var(ddof=1)),
-        variance_stderr=float(np.sqrt(max(m4 - m2**2, 0.0) / len(samples))),
+        variance=variance,
+        variance_stderr=variance_stderr,
         nngp_variance=float(infinite_width(net, x).nngp[0, 0]),
         excess_kurtosis=float(m4 / m2**2 - 3.0),
     )
