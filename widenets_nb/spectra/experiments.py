@@ -270,12 +270,14 @@ def rms_scalings(protocol: RmsProtocol, progress: bool = True) -> tuple[Scaling,
                       for w in p.widths)
         trace_b2 = [x**2 * size for x, size in zip(rms, sizes, strict=True)]
         labels = {"figure": "10b", "depth": depth}
+        against_width = scaling(f"d={depth} relu", p.widths, rms,
+                                predicted=rms_b_slope if depth == 1 else None,
+                                labels={**labels, "statistic": "rms_b", "against": "width"})
+        if depth > 1:
+            against_width = dataclasses.replace(
+                against_width, note="; ".join(filter(None, (against_width.note, DEEP_RMS_NOTE))))
         out += [
-            dataclasses.replace(
-                scaling(f"d={depth} relu", p.widths, rms,
-                        predicted=rms_b_slope if depth == 1 else None,
-                        labels={**labels, "statistic": "rms_b", "against": "width"}),
-                note="" if depth == 1 else DEEP_RMS_NOTE),
+            against_width,
             scaling(f"d={depth} relu vs P", sizes, rms, predicted=rms_b_slope,
                     labels={**labels, "statistic": "rms_b", "against": "params"}),
             scaling(f"d={depth} relu Tr B^2", p.widths, trace_b2,

@@ -317,6 +317,11 @@ def _one_step(net: Network, params, x: jax.Array, y: jax.Array, eta: float):
     return rms(f1 - f0 - linear), rms(f1 - f0)
 
 
+#: One GD step for a batch of initializations; eta is an array argument, so one compilation
+#: per network serves every learning rate.
+_steps = jax.jit(jax.vmap(_one_step, in_axes=(None, 0, None, None, None)), static_argnums=0)
+
+
 def step_linearity(protocol: LinearityProtocol, progress: bool = True) -> LinearityResult:
     """App. E.2 / Thm 12: the non-linear part of one GD step against width, per η."""
     p = protocol
@@ -329,8 +334,7 @@ def step_linearity(protocol: LinearityProtocol, progress: bool = True) -> Linear
 
         def compute(net=net, width=width) -> dict:
             params = init_many(net, jax.random.fold_in(jax.random.key(p.seed), width), p.inits)
-            out = [jax.jit(jax.vmap(lambda q, e=eta: _one_step(net, q, x, y, e)))(params)
-                   for eta in p.etas]
+            out = [_steps(net, params, x, y, jnp.asarray(eta, x.dtype)) for eta in p.etas]
             return {"remainder": np.stack([o[0] for o in out]),
                     "step": np.stack([o[1] for o in out])}
 

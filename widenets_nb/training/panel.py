@@ -7,6 +7,7 @@ and a ``figures`` builder; training panels compute on "Run".
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import ipywidgets as W
 
@@ -47,6 +48,7 @@ def _drift_controls(protocol: DriftProtocol) -> dict[str, W.ValueWidget]:
     }
 
 
+@functools.lru_cache(maxsize=8)  # the drift, drift-step and variance panels share runs
 def _drift(base: DriftProtocol, progress: bool, activation: str, depth: int, optimizer: str,
            batch_size: int, learning_rate: float, steps: int, log2_min_width: int,
            log2_max_width: int, inits: int) -> DriftResult:
