@@ -11,6 +11,7 @@ import pytest
 from widenets_nb import config, fits, paper, results
 from widenets_nb.__main__ import main
 from widenets_nb.correlators import experiments, figures
+from widenets_nb.correlators import parse as wn_parse
 from widenets_nb.correlators.estimate import default_inputs, measure
 from widenets_nb.nets import Network
 
@@ -69,6 +70,56 @@ def test_cells_are_scalings_with_the_paper_and_conjecture_1(tiny):
     assert cell.corrected.slope == pytest.approx(corrected.slope, rel=1e-9)
 
 
+def test_small_tables_use_the_t_interval_and_heavy_tailed_variances_the_blocks(tiny):
+    assert {s.method for s in tiny.scalings if s.fitted} == {results.STUDENT}  # 16 inits
+    specs = experiments.TableProtocol.for_profile("quick", table="table3").specs
+    assert [experiments.heavy_tailed(s) for s in specs] == [False, True, False, True, True,
+                                                             True]
+    assert [experiments.interval_method(s) for s in specs[:2]] == ["auto", "blocks"]
+    assert not any(experiments.heavy_tailed(s) for s in TINY.specs)  # means, not variances
+
+
+def test_linear_cells_carry_the_exact_values_and_their_local_slope():
+    """The linear column gets diagrams.exact's values at the measured widths, their local
+    slope, the Markdown entry and the figure's exact curve; a tanh network none. Samples:
+    normal, with the exact variance (the sampler itself is checked against the exact
+    values in tests/test_diagrams_experiments.py)."""
+    from widenets_nb.correlators.estimate import Measurement
+    from widenets_nb.diagrams.exact import exact
+
+    p = dataclasses.replace(TINY, table="table3", widths=(4, 6, 8), inits=40)
+    net = Network(input_dim=4, width=4, depth=1, activation="linear")
+    rng = np.random.default_rng(0)
+    ms = []
+    for spec in p.specs:
+        labels = sorted(set(wn_parse(spec).inputs))
+        xs = p.inputs()[[k - 1 for k in labels]]
+        scale = [1.0] * 3 if "f5" in spec else [exact(spec, 1).value(xs, n) for n in p.widths]
+        ms.append(Measurement(spec, p.widths, tuple(np.sqrt(v) * rng.standard_normal(40)
+                                                    for v in scale), xs, net))
+    scalings, windows = experiments._column(p, "linear", ms)
+    t = experiments.Table(p, tuple(scalings), tuple(windows))
+    cell = t.cell(1, "linear")
+    expected = [exact("var:f1 f2", 1).value(p.inputs()[:2], n) for n in p.widths]
+    assert cell.exact == pytest.approx(expected, rel=1e-12)
+    assert cell.method == results.BOOTSTRAP and t.cell(2, "linear").method == results.BLOCKS
+    kept = [i for i, r in enumerate(cell.resolved) if r]
+    weights = (np.take(cell.values, kept) / np.take(cell.stderr, kept)) ** 2
+    c = fits.slope_coefficients(np.take(p.widths, kept), weights)
+    assert cell.exact_slope == pytest.approx(float(c @ np.log(np.take(expected, kept))))
+    assert t.cell(6, "linear").exact is None  # 12 tensors: beyond the engine
+    text = experiments.markdown(t)
+    assert f"exact {cell.exact_slope:+.3f}" in text and "jackknife" in text
+    exact_trace = figures.cell_figure(t, 1, "linear").data[-1]
+    assert list(exact_trace.x) == list(p.widths) and "exact" in exact_trace.name
+    np.testing.assert_allclose(exact_trace.y, np.abs(expected))
+    assert not any("exact" in (tr.name or "") for tr in figures.correlator_figure(
+        dataclasses.replace(cell, exact=None)).data)
+    tanh = Measurement(ms[0].spec, p.widths, ms[0].samples, ms[0].inputs,
+                       dataclasses.replace(net, activation="tanh"))
+    assert experiments.exact_values(tanh) is None
+
+
 def test_window_fits_grow_to_the_fit_over_all_widths(tiny):
     windows = tiny.window_fits(3, "tanh")
     assert [w.widths for w in windows] == [(2, 4), (2, 5)]
@@ -97,7 +148,7 @@ def test_window_figure_draws_the_window_fits(tiny):
     assert ntk.error_y.arrayminus[0] == pytest.approx(windows[0].slope - windows[0].slope_ci[0])
     drawn = {row for row in experiments.ROWS
              if any(w.slope is not None for w in tiny.window_fits(row, "tanh"))}
-    assert len(drawn) >= 2 and {s.y0 for s in fig.layout.shapes if s.line.dash == "dot"} == {
+    assert drawn and {s.y0 for s in fig.layout.shapes if s.line.dash == "dot"} == {
         paper.table_value("table1", "tanh", row) for row in drawn}
 
 

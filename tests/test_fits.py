@@ -61,11 +61,91 @@ def test_unresolved_widths_are_excluded_and_reported():
 def test_not_fittable():
     rng = np.random.default_rng(4)
     half = rng.standard_normal(50)
-    samples = [np.concatenate([half, -half]) + (n == 32) for n in WIDTHS]  # one resolved
-    with pytest.raises(NotFittable, match="resolved"):
+    samples = [np.concatenate([half, -half]) + (n <= 64) for n in WIDTHS]  # two resolved
+    with pytest.raises(NotFittable, match="only 2 of 5 widths resolved"):
         fit_exponent(WIDTHS, samples)
     with pytest.raises(ValueError, match="widths"):
         fit_exponent(WIDTHS[:2], samples)
+    with pytest.raises(ValueError, match="unknown method"):
+        fit_exponent(WIDTHS, samples, method="jackknife")
+
+
+def _power_law(rng, count, widths=WIDTHS[:4], noise=0.3):
+    """Normal samples with mean 2 n^-1 and relative noise ``noise``."""
+    return [2 / n * (1 + noise * rng.standard_normal(count)) for n in widths]
+
+
+def test_auto_method_follows_the_sample_size():
+    rng = np.random.default_rng(5)
+    assert fit_exponent(WIDTHS[:4], _power_law(rng, 8)).method == fits.STUDENT
+    assert fit_exponent(WIDTHS[:4], _power_law(rng, 30), resamples=50).method == fits.BOOTSTRAP
+    with pytest.raises(NotFittable, match="needs 30 initializations per width, got 8"):
+        fit_exponent(WIDTHS[:4], _power_law(rng, 8), method="bootstrap")
+    with pytest.raises(NotFittable, match="needs 20 initializations per width, got 12"):
+        fit_exponent(WIDTHS[:4], _power_law(rng, 12), method="blocks")
+    with pytest.raises(NotFittable, match="needs 8 initializations per width, got 7"):
+        fit_exponent(WIDTHS[:4], _power_law(rng, 7))
+    with pytest.raises(NotFittable, match="variance fitted .* needs 30"):  # fourth moments
+        fit_exponent(WIDTHS[:4], _power_law(rng, 20), "variance")
+
+
+def test_student_interval_is_the_weighted_fit_covariance_with_satterthwaite_dof():
+    from scipy import stats
+
+    rng = np.random.default_rng(6)
+    n = np.array(WIDTHS[:4], dtype=float)
+    samples = _power_law(rng, 8)
+    fit = fit_exponent(n, samples)
+    values = np.array([x.mean() for x in samples])
+    rel = np.array([x.std(ddof=1) / np.sqrt(8) for x in samples]) / values
+    _, cov = np.polyfit(np.log(n), np.log(values), 1, w=1 / rel, cov="unscaled")
+    half = (fit.slope_ci[1] - fit.slope_ci[0]) / 2
+    assert fit.slope == pytest.approx((fit.slope_ci[0] + fit.slope_ci[1]) / 2, abs=1e-12)
+    nu = half**2 / cov[0, 0]  # t_nu^2: between the per-width 7 and the pooled 28 dof
+    assert stats.t.ppf(0.975, 28) ** 2 < nu < stats.t.ppf(0.975, 7) ** 2
+    equal = fits.student_interval(n, 1 / n, 0.1 / n, [7] * 4)  # equal terms: nu = 4 * 7
+    coefficients = fits.slope_coefficients(n, np.ones(4))
+    if np.allclose(np.abs(coefficients), np.abs(coefficients[0])):
+        raise AssertionError("unequal coefficients expected at four log-spaced widths")
+    spread = np.sqrt(np.sum(coefficients**2) * 0.01)
+    terms = coefficients**2 * 0.01
+    dof = terms.sum() ** 2 / np.sum(terms**2 / 7)
+    assert (equal[1] - equal[0]) / 2 == pytest.approx(stats.t.ppf(0.975, dof) * spread)
+
+
+def test_blocks_interval_is_the_jackknife_of_block_means():
+    """For a mean the delete-a-block jackknife variance of a mean is var(block means) / B;
+    the slope's is that of the blocks' weighted combination sum_i c_i (block_i / mean_i)
+    (linear in the log-means to first order: 0.5% noise per block)."""
+    from scipy import stats
+
+    rng = np.random.default_rng(7)
+    n = np.array(WIDTHS[:4], dtype=float)
+    samples = _power_law(rng, 1000, noise=0.05)
+    fit = fit_exponent(n, samples, method="blocks")
+    assert fit.method == fits.BLOCKS
+    values = np.array([x.mean() for x in samples])
+    weights = (values / np.array([x.std(ddof=1) / np.sqrt(1000) for x in samples])) ** 2
+    c = fits.slope_coefficients(n, weights)
+    combined = sum(ci * fits.block_values(x, "mean") / x.mean()
+                   for ci, x in zip(c, samples, strict=True))
+    sigma = np.sqrt(combined.var(ddof=1) / fits.BLOCK_COUNT)
+    half = (fit.slope_ci[1] - fit.slope_ci[0]) / 2
+    assert half == pytest.approx(stats.t.ppf(0.975, fits.BLOCK_COUNT - 1) * sigma, rel=0.01)
+    with pytest.raises(ValueError, match="no 10 blocks"):
+        fits.block_values(np.ones(15), "mean")
+
+
+@pytest.mark.parametrize(("method", "count"), [("student", 8), ("bootstrap", 40)])
+def test_confidence_intervals_cover_the_true_exponent(method, count):
+    """200 synthetic power laws (exponent -1): the 95% interval covers -1 in 90-99% of
+    them (binomial sd 1.5%); the full check is ``benchmarks/coverage.py``."""
+    rng = np.random.default_rng(8)
+    hits = sum(
+        fit.slope_ci[0] <= -1 <= fit.slope_ci[1]
+        for fit in (fit_exponent(WIDTHS[:4], _power_law(rng, count), resamples=200, seed=r,
+                                 method=method) for r in range(200)))
+    assert 0.90 * 200 <= hits <= 0.99 * 200
 
 
 def test_fit_with_correction_recovers_exponent_and_correction():

@@ -28,16 +28,34 @@ def test_scaling_matches_fit_exponent_and_moments():
 
 
 def test_unresolved_widths_leave_the_fit_and_too_few_mean_not_fitted():
-    widths = (16, 32, 64)
+    widths = (16, 32, 64, 128)
     rng = np.random.default_rng(1)
-    samples = [1 / 16 + rng.normal(0, 0.001, 200), 1 / 32 + rng.normal(0, 0.001, 200),
-               rng.normal(0, 1.0, 200)]
+    samples = [1 / n + rng.normal(0, 0.001, 200) for n in widths[:3]] + [
+        rng.normal(0, 1.0, 200)]
     s = results.scaling("C", widths, samples)
-    assert s.resolved == (True, True, False) and s.unresolved == (64,)
-    assert s.window == (16, 32)
-    none = results.scaling("C", widths, [rng.normal(0, 1.0, 50) for _ in widths])
-    assert not none.fitted and "resolved" in none.note and none.label() == "not fitted"
-    assert "not fitted" in none.summary()
+    assert s.resolved == (True, True, True, False) and s.unresolved == (128,)
+    assert s.window == (16, 64)
+    two = results.scaling("C", widths[:3], samples[:2] + samples[3:])  # 2 resolved widths
+    assert not two.fitted and two.slope is None and two.method == results.NONE
+    assert "only 2 of 3 widths resolved" in two.note and two.label() == "not fitted"
+    assert "not fitted" in two.summary() and two.counts == (200,) * 3
+
+
+def test_few_initializations_get_the_t_interval_and_exact_values_their_slope():
+    widths = (16, 32, 64, 128)
+    exact = [2 / n * (1 + 4 / n) for n in widths]
+    samples = [e * (1 + np.random.default_rng(n).normal(0, 0.1, 8)) for n, e in
+               zip(widths, exact, strict=True)]
+    s = results.scaling("C", widths, samples, exact=exact)
+    assert s.method == results.STUDENT and s.counts == (8,) * 4
+    assert "t-interval" in s.summary() and "8+ samples per width" in s.summary()
+    weights = (np.abs(s.values) / np.array(s.stderr)) ** 2  # the fit's own weights
+    c = fits.slope_coefficients(widths, weights)
+    assert s.exact_slope == pytest.approx(float(c @ np.log(exact)), abs=1e-10)
+    assert -1.2 < s.exact_slope < -1.0  # the 4/n correction steepens the local slope
+    assert results.Scaling.from_json(json.loads(json.dumps(s.to_json()))) == s
+    with pytest.raises(ValueError, match="4 widths but 3 exact values"):
+        results.scaling("C", widths, samples, exact=exact[:3])
 
 
 def test_corrected_fit_is_attached_when_asked():

@@ -10,8 +10,8 @@ section data; ``load(target, profile)`` reads one back as typed objects.
 >>> widths = (64, 128, 256, 512)
 >>> s = scaling("E[f]", widths, [1 / n + rng.normal(0, 0.02 / n, 500) for n in widths],
 ...             predicted=-1.0)
->>> s.fitted, s.counts, format_slope(round(s.slope, 1), (-1.1, -0.9))
-(True, (500, 500, 500, 500), '-1.00 [-1.10, -0.90]')
+>>> s.fitted, s.counts, format_slope(round(s.slope, 1), (-1.1, -0.9)), s.method
+(True, (500, 500, 500, 500), '-1.00 [-1.10, -0.90]', 'bootstrap over initializations')
 """
 
 from __future__ import annotations
@@ -29,14 +29,15 @@ from typing import Any
 import numpy as np
 from jax.typing import ArrayLike
 
-from . import config
+from . import config, fits
 from ._version import __version__
 from .cache import atomic_write
 from .fits import CorrectedFit, NotFittable, fit_exponent, fit_with_correction, moment
 from .fits import resolved as is_resolved
 
-#: How a slope's confidence interval was computed, by ``Scaling.method``.
-BOOTSTRAP = "bootstrap over initializations"
+#: How a slope's confidence interval was computed (``Scaling.method``): ``BOOTSTRAP``,
+#: ``STUDENT`` or ``BLOCKS`` (``fits``), or ``NONE``.
+BOOTSTRAP, STUDENT, BLOCKS = fits.BOOTSTRAP, fits.STUDENT, fits.BLOCKS
 NONE = "not fitted"
 
 
@@ -73,12 +74,18 @@ class Scaling:
       slope, intercept: s and log A of the weighted log-log fit (None when not fitted).
       slope_ci: the slope's confidence interval (None when not fitted).
       confidence: its level.
-      method: how the interval was computed (``BOOTSTRAP``), or ``NONE``.
+      method: how the interval was computed (``BOOTSTRAP``, ``STUDENT``, ``BLOCKS``), or
+        ``NONE``.
       window: (first, last) width of the fit (None when not fitted).
       predicted: the exponent theory predicts (Conjecture 1, a theorem), where there is one.
       corrected: the fit A n^s (1 + c/n) with the leading 1/n correction, where asked for
         and possible.
       note: why there is no fit, or a comment on it.
+      exact: (W,) the exact value at each width, where one is known (e.g. deep linear
+        networks, ``diagrams.exact``).
+      exact_slope: the exact local slope over the fit window: the fit's weighted log-log
+        slope applied to ``exact`` at the resolved widths with the fit's own weights, i.e.
+        what the fitted slope estimates (None without ``exact`` or a fit).
       labels: what distinguishes this scaling inside a report (``{"row": "5",
         "activation": "tanh"}``); see ``Report.find``.
     """
@@ -100,6 +107,8 @@ class Scaling:
     corrected: CorrectedFit | None = None
     note: str = ""
     labels: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    exact: tuple[float, ...] | None = None
+    exact_slope: float | None = None
 
     @property
     def fitted(self) -> bool:
@@ -122,7 +131,9 @@ class Scaling:
             text = f"{self.name}: not fitted" + (f" ({self.note})" if self.note else "")
         else:
             text = (f"{self.name}: exponent {self.label(3)} ({self.confidence:.0%} CI, "
-                    f"{self.method})")
+                    f"{self.method}, {min(self.counts)}+ samples per width)")
+        if self.exact_slope is not None:
+            text += f"; exact local slope {self.exact_slope:+.3f}"
         if self.predicted is not None:
             text += f"; predicted {self.predicted:+g}"
         if self.fitted and self.unresolved:
@@ -148,8 +159,9 @@ class Scaling:
         fields = dict(data)
         for name in ("widths", "counts"):
             fields[name] = tuple(int(v) for v in fields[name])
-        for name in ("values", "stderr"):
-            fields[name] = tuple(float(v) for v in fields[name])
+        for name in ("values", "stderr", "exact"):
+            if fields.get(name) is not None:
+                fields[name] = tuple(float(v) for v in fields[name])
         fields["resolved"] = tuple(bool(v) for v in fields["resolved"])
         for name in ("slope_ci", "window"):
             if fields.get(name) is not None:
@@ -165,10 +177,14 @@ class Scaling:
 def scaling(name: str, widths: Sequence[int], samples: Sequence[ArrayLike],
             statistic: str = "mean", predicted: float | None = None, seed: int = 0,
             correction: bool = False, confidence: float = 0.95,
-            labels: Mapping[str, Any] | None = None) -> Scaling:
+            labels: Mapping[str, Any] | None = None, method: str = "auto",
+            exact: Sequence[float] | None = None) -> Scaling:
     """The ``Scaling`` of per-width samples: moments, resolved widths, the weighted
-    log-log fit with its bootstrap interval (``fits.fit_exponent``) and, when
-    ``correction``, the fit with the leading 1/n term (``fits.fit_with_correction``).
+    log-log fit with its interval (``fits.fit_exponent``; ``method`` one of
+    ``fits.METHODS``, ``"auto"``: a bootstrap with 30 or more samples per width, else a
+    t-interval) and, when ``correction``, the fit with the leading 1/n term
+    (``fits.fit_with_correction``). ``exact``, the exact value at every width where one
+    is known, adds ``exact_slope``.
 
     Too few resolved widths give a ``Scaling`` that is not fitted and says why.
     """
@@ -177,7 +193,7 @@ def scaling(name: str, widths: Sequence[int], samples: Sequence[ArrayLike],
     arrays = [np.asarray(s, dtype=np.float64).ravel() for s in samples]
     try:
         fit, note = fit_exponent(widths, arrays, statistic, confidence=confidence,
-                                 seed=seed), ""
+                                 seed=seed, method=method), ""
         values, stderr = fit.values, fit.stderr  # the fit's own moments: computed once
     except NotFittable as err:
         fit, note = None, str(err)
@@ -187,7 +203,10 @@ def scaling(name: str, widths: Sequence[int], samples: Sequence[ArrayLike],
                 values=values, stderr=stderr, counts=tuple(int(x.size) for x in arrays),
                 resolved=tuple(is_resolved(v, e) for v, e in zip(values, stderr, strict=True)),
                 confidence=confidence,
-                predicted=predicted, labels={str(k): str(v) for k, v in (labels or {}).items()})
+                predicted=predicted, labels={str(k): str(v) for k, v in (labels or {}).items()},
+                exact=None if exact is None else tuple(float(v) for v in exact))
+    if exact is not None and len(exact) != len(widths):
+        raise ValueError(f"{len(widths)} widths but {len(exact)} exact values.")
     corrected = None
     if correction:
         try:
@@ -196,9 +215,26 @@ def scaling(name: str, widths: Sequence[int], samples: Sequence[ArrayLike],
             corrected = None
     if fit is None:
         return Scaling(**base, note=note, corrected=corrected)
-    kept = [w for w, r in zip(base["widths"], base["resolved"], strict=True) if r]
+    kept = [i for i, r in enumerate(base["resolved"]) if r]
+    window = (base["widths"][kept[0]], base["widths"][kept[-1]])
     return Scaling(**base, slope=fit.slope, intercept=fit.intercept, slope_ci=fit.slope_ci,
-                   method=BOOTSTRAP, window=(min(kept), max(kept)), corrected=corrected)
+                   method=fit.method, window=window, corrected=corrected,
+                   exact_slope=None if exact is None else exact_local_slope(
+                       [base["widths"][i] for i in kept], [exact[i] for i in kept],
+                       [values[i] for i in kept], [stderr[i] for i in kept]))
+
+
+def exact_local_slope(widths: Sequence[int], exact: Sequence[float], values: Sequence[float],
+                      stderr: Sequence[float]) -> float:
+    """The slope the weighted log-log fit of ``values`` estimates: the same fit (weights
+    |C_i| / stderr_i on log|C|) applied to the exact values.
+
+    >>> exact_local_slope([10, 100, 1000], [1.0, 0.1, 0.01], [1.1, 0.1, 0.01], [0.1] * 3)
+    -1.0
+    """
+    relative = np.asarray(stderr, dtype=np.float64) / np.abs(np.asarray(values, dtype=float))
+    slope = fits.weighted_slope(widths, exact, relative * np.abs(np.asarray(exact)))[0]
+    return round(slope, 12) + 0.0  # no -0.0
 
 
 @dataclasses.dataclass(frozen=True)

@@ -31,13 +31,14 @@ from typing import Any
 
 import numpy as np
 
-from .. import config, paper, results
+from .. import config, fits, paper, results
+from ..diagrams.exact import exact
 from ..nets import ACTIVATIONS as NET_ACTIVATIONS
 from ..results import Report, Scaling, format_slope
 from .clusters import predict
 from .estimate import INPUT_SEED, Measurement, default_inputs, measure, measure_all
 from .estimate import widths_from_exponents as between
-from .notation import NAMED
+from .notation import NAMED, parse
 
 ACTIVATIONS: tuple[str, ...] = ("linear", "relu", "tanh")
 #: A fit further than this from the paper's value is marked ✗.
@@ -55,18 +56,27 @@ NOTES: dict[tuple[str, str, int], str] = {
         "estimator against it), so the exponent is -1; the estimator also equals explicit "
         "jacfwd tensors with +-1 weights (`tests/test_correlators_estimate.py`)."),
     ("table3", "*", 2): (
-        "Table 3, row 2: the variance of f1 f2 f3 f4 involves eighth moments of f and is "
-        "heavy-tailed. At 1000 initializations neighbouring widths differ by more than "
-        "their standard errors, so the printed intervals are too narrow (run-to-run sd of "
-        "the exponent 0.08-0.10: `benchmarks/results/variance_fit_scatter.md`). With 4000 "
-        "(standard profile) the values fall from about twice their limit at n = 128 to it: "
-        "a 1/n correction with c of order 100-200, from the non-Gaussian f at finite width, "
-        "which bends the straight fit below 0, while the fit with the correction term "
-        "(last table) is consistent with the asymptotic 2 s_C = 0."),
+        "Table 3, row 2: the variance of f1 f2 f3 f4 involves eighth moments of f and its "
+        "standard error sixteenth ones, so the samples are heavy-tailed and a bootstrap "
+        "interval is too narrow (coverage of the exact slope: "
+        "`benchmarks/results/coverage.md`). For linear networks the exact variance at these "
+        "inputs (`diagrams.exact`) is 109.9 (1 + 37.9/n + 604/n^2 + ...): 1.34 times its "
+        "limit at n = 128, 1.04 at 1024 and 1.002 at 16384, so its exact local slope is "
+        "-0.05 over 2^7..2^14 and -0.03 over 2^7..2^16 (the linear column's `exact` gives "
+        "it for this table's widths). A 1/n correction accounts for no more than that; the "
+        "rest of a fitted exponent below it is sampling noise (in the standard profile the "
+        "measured values at n = 128 and 256, 1.95 and 1.72 times the limit, lie 1.5 and 1.2 "
+        "standard errors above the exact 1.34 and 1.16), and the 1/n-corrected fit (last "
+        "table) does not pin c down here. The relu and tanh columns have no exact values; "
+        "at this noise their fits cannot tell a 1/n bend from scatter."),
 }
+#: Tensors in an integrand from which its variance counts as heavy-tailed: the variance of a
+#: product of four or more tensors involves their eighth and its standard error their
+#: sixteenth moments (``heavy_tailed``).
+HEAVY_TAIL_TENSORS = 4
 #: Initializations per width of Table 3 in the standard profile: the variance of the
 #: heavy-tailed f1 f2 f3 f4 (row 2) is so noisy that with 1000 its fitted exponent
-#: scatters with a standard deviation of 0.08-0.11
+#: scatters with a standard deviation of 0.075-0.096
 #: (``benchmarks/results/variance_fit_scatter.md``).
 VARIANCE_INITS = 4000
 #: The largest width of the Gaussian tables in the paper profile (lazy backend).
@@ -161,8 +171,11 @@ class WindowFit:
       row: the table row (1-6).
       activation: the column.
       widths: the smallest and largest width of the window.
-      slope, slope_ci: the fitted exponent and its 95% bootstrap CI (None when not fitted).
+      slope, slope_ci: the fitted exponent and its 95% CI (None when not fitted).
       note: why there is no fit.
+      method: how the CI was computed (``results.Scaling.method``).
+      exact_slope: the exact local slope over the window (``results.Scaling.exact_slope``),
+        where the exact engine applies.
     """
 
     row: int
@@ -171,13 +184,22 @@ class WindowFit:
     slope: float | None
     slope_ci: tuple[float, float] | None
     note: str = ""
+    method: str = ""
+    exact_slope: float | None = None
+
+    @classmethod
+    def of(cls, row: int, activation: str, s: Scaling) -> WindowFit:
+        """The window of ``s``'s widths."""
+        return cls(row, activation, (s.widths[0], s.widths[-1]), s.slope, s.slope_ci, s.note,
+                   s.method, s.exact_slope)
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> WindowFit:
         """The window stored by ``dataclasses.asdict``."""
         ci = data["slope_ci"]
         return cls(int(data["row"]), str(data["activation"]), tuple(data["widths"]),
-                   data["slope"], None if ci is None else tuple(ci), data.get("note", ""))
+                   data["slope"], None if ci is None else tuple(ci), data.get("note", ""),
+                   data.get("method", ""), data.get("exact_slope"))
 
 
 def _order(activations: Sequence[str]) -> tuple[str, ...]:
@@ -239,22 +261,61 @@ class Table:
                    tuple(WindowFit.from_json(w) for w in report.data.get("windows", ())))
 
 
+def heavy_tailed(spec: str) -> bool:
+    """Whether ``spec`` is the variance of a product of ``HEAVY_TAIL_TENSORS`` or more
+    tensors (Table 3 rows 2, 4, 5, 6): its per-width standard errors rest on sixteenth
+    moments of f, so its interval is ``fits.BLOCKS``."""
+    c = parse(spec)
+    return c.variance and c.m >= HEAVY_TAIL_TENSORS
+
+
+def interval_method(spec: str) -> str:
+    """The ``fits.fit_exponent`` method of a cell: ``"blocks"`` for a heavy-tailed
+    variance, else ``"auto"`` (a bootstrap with 30 or more initializations per width)."""
+    return "blocks" if heavy_tailed(spec) else "auto"
+
+
+def exact_values(m: Measurement) -> tuple[float, ...] | None:
+    """The exact correlator (or variance) at ``m``'s widths and inputs from the deep-linear
+    engine (``diagrams.exact``), where it applies: a linear network with N(0, 1) weights,
+    no biases and no input scaling, and a correlator within the engine's size limits;
+    None otherwise."""
+    net = m.network
+    plain = dataclasses.replace(net, activation="linear", init="gaussian", bias=False,
+                                input_scaling=False, outputs=1, weight_std=1.0,
+                                first_bias=False, readout_bias=False)
+    if net != plain:
+        return None
+    try:
+        polynomial = exact(m.spec, net.depth)
+    except ValueError:  # more tensors or states than the engine handles
+        return None
+    return tuple(polynomial.value(m.inputs, n) for n in m.widths)
+
+
+def _scaling(m: Measurement, seed: int, widths: int | None = None, **options: Any
+             ) -> Scaling:
+    """``results.scaling`` of ``m``'s first ``widths`` widths (all by default), with the
+    cell's interval method and, where it applies, the exact values."""
+    k = len(m.widths) if widths is None else widths
+    known = exact_values(m)
+    return results.scaling(m.spec, m.widths[:k], m.samples[:k], m.statistic, seed=seed,
+                           method=interval_method(m.spec),
+                           exact=None if known is None else known[:k], **options)
+
+
 def _column(p: TableProtocol, activation: str, ms: Sequence[Measurement]
             ) -> tuple[list[Scaling], list[WindowFit]]:
     """Fit one column: every row over all widths (with the 1/n-corrected fit) and over
     the windows of ``MIN_WINDOW`` or more widths from the smallest."""
     scalings, windows = [], []
     for row, m in zip(ROWS, ms, strict=True):
-        s = results.scaling(m.spec, m.widths, m.samples, m.statistic,
-                            predicted=predict(m.spec).s, seed=p.seed, correction=True,
-                            labels={"table": p.table, "row": row, "activation": activation})
+        s = _scaling(m, p.seed, predicted=predict(m.spec).s, correction=True,
+                     labels={"table": p.table, "row": row, "activation": activation})
         scalings.append(s)
-        for k in range(MIN_WINDOW, len(m.widths)):
-            w = results.scaling(m.spec, m.widths[:k], m.samples[:k], m.statistic, seed=p.seed)
-            windows.append(WindowFit(row, activation, (m.widths[0], m.widths[k - 1]),
-                                     w.slope, w.slope_ci, w.note))
-        windows.append(WindowFit(row, activation, (m.widths[0], m.widths[-1]), s.slope,
-                                 s.slope_ci, s.note))  # the widest window: all widths
+        windows += [WindowFit.of(row, activation, _scaling(m, p.seed, k))
+                    for k in range(MIN_WINDOW, len(m.widths))]
+        windows.append(WindowFit.of(row, activation, s))  # the widest window: all widths
     return scalings, windows
 
 
@@ -299,9 +360,9 @@ def table(name: str, profile: str | None = None, activations: Sequence[str] = AC
         ms = measure_all(p.specs, p.widths, p.inits, p.seed, activation=activation,
                          depth=p.depth, init=p.init, input_dim=p.input_dim,
                          inputs=p.inputs(), use_cache=True, progress=progress)
-        column, fits = _column(p, activation, ms)
+        column, fitted = _column(p, activation, ms)
         scalings += column
-        windows += fits
+        windows += fitted
     order = _order([s.labels["activation"] for s in scalings])
     scalings.sort(key=lambda s: (order.index(s.labels["activation"]), int(s.labels["row"])))
     return Table(p, tuple(scalings), tuple(windows)).report()
@@ -341,7 +402,12 @@ def _cell(t: Table, row: int, activation: str) -> str:
     quoted = "" if reference is None else f" (paper {reference:+.2f})"
     flag = " ✗" if _off(s.slope, reference) else ""
     unresolved = f", unresolved n={list(s.unresolved)}" if s.fitted and s.unresolved else ""
-    return f"{s.label()}{quoted}{flag}{unresolved}"
+    return f"{s.label()}{quoted}{flag}{_exact_text(s.exact_slope)}{unresolved}"
+
+
+def _exact_text(slope: float | None) -> str:
+    """``"; exact -0.050"``: the exact local slope, where there is one."""
+    return "" if slope is None else f"; exact {slope:+.3f}"
 
 
 def _window_cell(t: Table, row: int, activation: str) -> str:
@@ -351,7 +417,7 @@ def _window_cell(t: Table, row: int, activation: str) -> str:
     if window is None:
         return format_slope(None)
     flag = " ✗" if _off(window.slope, paper.table_value(t.name, activation, row)) else ""
-    return format_slope(window.slope, window.slope_ci) + flag
+    return format_slope(window.slope, window.slope_ci) + flag + _exact_text(window.exact_slope)
 
 
 def _corrected_cell(t: Table, row: int, activation: str) -> str:
@@ -368,6 +434,29 @@ def _grid(t: Table, cell: Any) -> list[str]:
              "|---|" + "---|" * len(t.activations)]
             + [f"| {row} | " + " | ".join(cell(t, row, a) for a in t.activations) + " |"
                for row in ROWS])
+
+
+def _methods_text(t: Table) -> list[str]:
+    """How the intervals were computed, by rows; what "exact" means, where it appears."""
+    by_method: dict[str, list[str]] = {}
+    for s in t.scalings:
+        rows = by_method.setdefault(s.method, [])
+        if s.labels["row"] not in rows:
+            rows.append(s.labels["row"])
+    text = f"95% CIs ({t.protocol.inits} initializations per width): " + "; ".join(
+        f"{method} (rows {', '.join(rows)})" for method, rows in by_method.items()) + "."
+    if fits.BLOCKS in by_method:
+        text += (f" Rows with {HEAVY_TAIL_TENSORS} or more tensors in a variance are "
+                 f"heavy-tailed: their interval is the delete-a-block jackknife of the slope "
+                 f"over {fits.BLOCK_COUNT} blocks of initializations with a t quantile on "
+                 f"{fits.BLOCK_COUNT - 1} degrees of freedom (`fits.BLOCKS`; coverage in "
+                 "`benchmarks/results/coverage.md`).")
+    lines = [text]
+    if any(s.exact_slope is not None for s in t.scalings):
+        lines += ["", "exact: the local slope of the exact deep-linear value "
+                  "(`diagrams.exact`, Thm 5-6) over the same widths, with the fit's weights: "
+                  "what the fitted exponent estimates at these widths."]
+    return lines
 
 
 def markdown(t: Table) -> str:
@@ -388,6 +477,7 @@ def markdown(t: Table) -> str:
         cells = " | ".join(_cell(t, row, a) for a in t.activations)
         lines.append(f"| {row} | `{spec}` | {prediction.n_e}, {prediction.n_o} | "
                      f"{prediction.s:+g} | {cells} |")
+    lines += ["", *_methods_text(t)]
     notes = [text for (name, activation, _), text in NOTES.items()
              if name == t.name and activation in (*t.activations, "*")]
     lines += [""] + [f"Note: {text}" for text in notes] if notes else []
@@ -463,10 +553,9 @@ class WideScalingProtocol(ScalingProtocol):
 
 def correlator_scaling(p: ScalingProtocol, progress: bool = False) -> Scaling:
     """Measure ``p.spec`` (Def. 1, eq. 3) at ``p.widths``, each width cached on disk, and
-    fit its exponent beside Conjecture 1's s_C (2 s_C for a variance, Lemma 6)."""
+    fit its exponent beside Conjecture 1's s_C (2 s_C for a variance, Lemma 6) and, for a
+    linear network, the exact values (``exact_values``)."""
     m = measure(p.spec, p.widths, p.inits, p.seed, activation=p.activation, depth=p.depth,
                 init=p.init, use_cache=True, progress=progress)
-    return results.scaling(m.spec, m.widths, m.samples, m.statistic,
-                           predicted=predict(m.spec).s, seed=p.seed,
-                           labels={"activation": p.activation, "depth": p.depth,
-                                   "init": p.init})
+    return _scaling(m, p.seed, predicted=predict(m.spec).s,
+                    labels={"activation": p.activation, "depth": p.depth, "init": p.init})

@@ -54,12 +54,42 @@ def cluster_graph_figure(c: Correlator | str) -> go.Figure:
     return fig
 
 
+def with_exact(fig: go.Figure, s: Scaling) -> go.Figure:
+    """Add the exact values of ``s`` (deep linear networks, ``diagrams.exact``), where it
+    has them, as a black line through the measured widths, named with the exact local
+    slope over the fit window."""
+    if s.exact is None:
+        return fig
+    slope = "" if s.exact_slope is None else f", local slope {s.exact_slope:+.3f}"
+    fig.add_trace(go.Scatter(
+        x=list(s.widths), y=np.abs(s.exact), mode="lines+markers",
+        line=dict(color="black", width=1.5), marker=dict(symbol="x", size=7, color="black"),
+        name=f"exact (deep linear){slope}",
+        hovertemplate="n = %{x}<br>exact %{y:.5g}<extra></extra>"))
+    return fig
+
+
+def _y_title(s: Scaling) -> str:
+    return "|C|" if s.statistic == "mean" else "Var"
+
+
 def correlator_figure(s: Scaling) -> go.Figure:
     """|C| against n of one correlator measurement (``experiments.correlator_scaling``):
-    ``plots.scaling_figure`` with the fitted exponent and the Conjecture 1 slope."""
+    ``plots.scaling_figure`` with the fitted exponent and the Conjecture 1 slope, and the
+    exact curve of a linear network (``with_exact``)."""
     network = ", ".join(f"{k} {v}" for k, v in s.labels.items())
     title = f"{s.name}: {network},<br>{min(s.counts)} inits per width"
-    return scaling_figure(s, title, y_title="|C|" if s.statistic == "mean" else "Var")
+    return with_exact(scaling_figure(s, title, y_title=_y_title(s)), s)
+
+
+def cell_figure(table: Table | Report, row: int, activation: str) -> go.Figure:
+    """One table cell: the Monte Carlo values against n with their fit, the Conjecture 1
+    slope and, for the linear column of the Gaussian tables, the exact curve."""
+    t = table if isinstance(table, Table) else Table.from_report(table)
+    s = t.cell(row, activation)
+    title = (f"{t.name} row {row}, {activation}: {s.name}<br>{min(s.counts)} inits per "
+             f"width, CI: {s.method}")
+    return with_exact(scaling_figure(s, title, y_title=_y_title(s)), s)
 
 
 def window_figure(table: Table | Report, title: str | None = None) -> go.Figure:
