@@ -7,6 +7,9 @@ Kolmogorov-Smirnov test. Prints a markdown table; the verdict asks |z| <= 3 for 
 and variance and no KS p-value below 0.01 / (number of comparisons) (Bonferroni).
 
     .venv/bin/python scripts/lazy_distribution_check.py --width 32 --inits 20000
+
+``--weight-std``, ``--bias-std``, ``--bias``, ``--first-bias`` and ``--readout-bias`` check a
+network other than the paper's (``nets.Network``'s options of the same names).
 """
 
 from __future__ import annotations
@@ -42,7 +45,9 @@ def _check(args: argparse.Namespace) -> tuple[list[str], float, float]:
              "| z(var) | KS p |", "|---|---|---|---|---|---|---|---|---|"]
     worst_z, worst_p = 0.0, 1.0
     for act in args.activations:
-        net = Network(input_dim=4, width=args.width, depth=args.depth, activation=act)
+        net = Network(input_dim=4, width=args.width, depth=args.depth, activation=act,
+                      bias=args.bias, weight_std=args.weight_std, bias_std=args.bias_std,
+                      first_bias=args.first_bias, readout_bias=args.readout_bias)
         start = time.time()
         # the dense initializations are split(fold_in(key(seed), width)); the lazy ones
         # come from one more fold_in, so the two samples are independent
@@ -69,6 +74,10 @@ def main() -> None:
     parser.add_argument("--inits", type=int, default=20_000)
     parser.add_argument("--activations", nargs="+", default=["linear", "relu", "tanh"])
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--weight-std", type=float, default=1.0)
+    parser.add_argument("--bias-std", type=float, default=1.0)
+    for flag in ("--bias", "--first-bias", "--readout-bias"):
+        parser.add_argument(flag, action="store_true")
     parser.add_argument("--float32", action="store_true",
                         help="compute in float32 (the default dtype of the tables)")
     args = parser.parse_args()
@@ -77,8 +86,11 @@ def main() -> None:
     comparisons = len(args.activations) * len(ROWS)
     level = 0.01 / comparisons
     dtype = "float32" if args.float32 else "float64"
+    scales = (f"weight_std {args.weight_std:g}, bias_std {args.bias_std:g}, biases: "
+              + (", ".join(name for name in ("bias", "first_bias", "readout_bias")
+                           if getattr(args, name)) or "none"))
     print(f"\nn = {args.width}, depth {args.depth}, {args.inits} initializations per backend, "
-          f"{dtype}")
+          f"{dtype}, {scales}")
     print("\n".join(lines))
     ok = worst_z <= 3 and worst_p >= level
     print(f"\nmax |z| = {worst_z:.2f}, min KS p = {worst_p:.3g} (reject below {level:.2g}):"

@@ -1,6 +1,8 @@
 """The integrand estimator against explicit dense derivative tensors, and deep-linear
 closed forms."""
 
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -125,3 +127,37 @@ def test_measure_reproducible_and_checked():
         measure("f1 f2", [4], inits=1, progress=False)
     with pytest.raises(ValueError, match="dense tensors"):
         integrand("f1_abc f2_abc", Network(input_dim=4, width=64, depth=2), "dense")
+
+
+@dataclasses.dataclass(frozen=True)
+class _OwnModel:
+    """A model of one's own for the dense backend: a tuple pytree, a tanh layer and a
+    readout (the interface in ``estimate``'s docstring)."""
+
+    input_dim: int = 3
+    widths: tuple[int, ...] = (6,)
+    num_params: int = 24
+
+    def sample(self, key):
+        k1, k2 = jax.random.split(key)
+        return jax.random.normal(k1, (6, 3)), jax.random.normal(k2, (6,))
+
+    def scalar(self, params, x):
+        w, v = params
+        return jnp.tanh(w @ x) @ v / jnp.sqrt(6.0)
+
+
+def test_a_model_of_ones_own_on_the_dense_path():
+    """``sample_integrands`` on a non-Network model: initialization i has the documented
+    key, and its integrands equal f(x1) f(x2) and grad f(x1) . grad f(x2) by hand."""
+    model = _OwnModel()
+    xs = np.random.default_rng(2).normal(size=(2, 3))
+    got = estimate.sample_integrands(["f1 f2", "f1_a f2_a"], model, xs, 4, seed=5,
+                                     progress=False)
+    keys = jax.random.split(jax.random.fold_in(jax.random.key(5), 6), 4)
+    for row, key in zip(got, keys, strict=True):
+        params = model.sample(key)
+        f = [model.scalar(params, x) for x in xs]
+        g = [jax.grad(model.scalar)(params, x) for x in xs]
+        gram = sum(jnp.vdot(a, b) for a, b in zip(*g, strict=True))
+        np.testing.assert_allclose(row, [f[0] * f[1], gram], rtol=1e-12)

@@ -16,6 +16,43 @@ contracts explicit ``jacfwd`` tensors with ``einsum`` (tiny networks only).
 
 Initializations are ``vmap``-ed in chunks under ``jit`` with a progress bar; the raw
 integrand samples are kept (``Measurement``).
+
+A model of your own (the dense backend). ``integrand`` and ``sample_integrands`` take any
+hashable object (a frozen dataclass: it is a static argument) in place of the
+``Network``. ``integrand`` uses only ``model.scalar(params, x)``, a scalar f for one
+input x of shape (D,), with ``params`` any pytree (method ``dense`` also reads
+``model.num_params``). ``sample_integrands`` adds ``model.sample(key)`` (one
+initialization's parameters), ``model.input_dim`` (D), ``model.widths[0]`` (folded into
+the initialization keys) and ``model.num_params`` (the chunk size, unless ``chunk`` is
+given). A Flax module, for instance:
+
+>>> import dataclasses
+>>> from widenets_nb.nets import MLP
+>>> from widenets_nb.ntk import empirical_ntk
+>>> @dataclasses.dataclass(frozen=True)
+... class FlaxModel:
+...     module: MLP
+...     input_dim: int = 2
+...     widths: tuple[int, ...] = (8,)
+...     num_params: int = 88
+...     def sample(self, key):
+...         return self.module.init(key, jnp.zeros((1, self.input_dim)))["params"]
+...     def scalar(self, params, x):
+...         return self.module.apply({"params": params}, x)[..., 0]
+>>> model = FlaxModel(MLP(Network(input_dim=2, width=8, depth=2, activation="tanh")))
+>>> params, xs = model.sample(jax.random.key(0)), jnp.array([[1.0, 0.5], [0.2, -1.0]])
+>>> gram = integrand("f1_a f2_a", model)(params, xs, None)   # grad f(x1) . grad f(x2)
+>>> theta = empirical_ntk(lambda p, x: model.module.apply({"params": p}, x), params, xs)
+>>> bool(jnp.allclose(gram, theta[0, 1, 0, 0], rtol=1e-5))
+True
+>>> sample_integrands(["f1 f2", "f1_a f2_a"], model, xs, 16, progress=False).shape
+(16, 2)
+
+Where it does not work: ``measure``/``measure_all`` build ``Network``s from their
+arguments (widths, activation, ...) and take no model; the lazy backend
+(``backend="lazy"``/``"auto"``) implements the MLP's layers and needs a ``Network``;
+``Measurement.network`` is a ``Network``. For another model, call ``sample_integrands``
+per width and take the mean or variance of its columns (``fits.moment``).
 """
 
 from __future__ import annotations
@@ -148,7 +185,7 @@ def _tree_integrand(c: Correlator, net: Network, plan: _Plan, rows: tuple[int, .
         def message(v: int, parent: int) -> Params:
             return jax.grad(_directional(output(v), tangents(v, parent)))(params)
 
-        value = jnp.ones((), dtype=params["V"].dtype)
+        value = jnp.ones((), dtype=jnp.result_type(*jax.tree.leaves(params)))
         for root in plan.roots:
             value = value * _directional(output(root), tangents(root, None))(params)
         return value
@@ -398,8 +435,7 @@ def measure_all(cs: Sequence[Correlator | str], widths: Sequence[int], inits: in
       widths: the hidden-layer widths n.
       inits: initializations per width.
       seed: derives the initializations.
-      weight_std, bias_std: the network's weight and bias scales (``nets.Network``; other
-        than 1 they are sampled by the dense backend).
+      weight_std, bias_std: the network's weight and bias scales (``nets.Network``).
       inputs: one input per distinct label of ``labels(cs)``, in sorted label order
         (default: ``default_inputs(len(labels(cs)), input_dim)``, the ``INPUT_SEED`` draw).
       method: see ``integrand``.

@@ -4,13 +4,14 @@ A correlator whose contraction graph is *star-shaped* (every piece a lone f, or 
 tensor D^k f(x_c) contracted with first-derivative leaves grad f(x_i): every row of
 Tables 1 and 3) only ever applies each hidden weight matrix W_l to a handful of vectors:
 
-- forward:   z_{l+1} = n_l^{-1/2} W_l s(z_l) + b_l, for every input;
-- backward:  delta_l = s'(z_l) * n_l^{-1/2} W_l^T delta_{l+1}, for every leaf, giving
-  the gradient in factored form, dW_l = n_l^{-1/2} delta_{l+1} s(z_l)^T (an outer
-  product), dU = c delta_1 x^T, db_l = delta_{l+1}, dV = n_d^{-1/2} s(z_d);
+- forward:   z_{l+1} = s_w n_l^{-1/2} W_l s(z_l) + s_b b_l, for every input;
+- backward:  delta_l = s'(z_l) * s_w n_l^{-1/2} W_l^T delta_{l+1}, for every leaf,
+  giving the gradient in factored form, dW_l = s_w n_l^{-1/2} delta_{l+1} s(z_l)^T (an
+  outer product), dU = s_w c delta_1 x^T, db_l = s_b delta_{l+1}, dV = s_w n_d^{-1/2}
+  s(z_d), db_0 = s_b delta_1, db_out = s_b;
 - Taylor:    D^k f(x_c)[g_1..g_k] by pushing truncated multivariate Taylor (hyper-dual)
   numbers z = sum_S eps_S z[S] (eps_i^2 = 0) through the network with every parameter
-  moved to theta + sum_i eps_i g_i. The rank-one gradients make dW_i h = n^{-1/2}
+  moved to theta + sum_i eps_i g_i. The rank-one gradients make dW_i h = s_w n^{-1/2}
   delta_i (h_i . h) free, and s acts by Faa di Bruno over set partitions:
   s(z)[S] = sum_{partitions P of S} s^{(|P|)}(z[0]) prod_{B in P} z[B].
 
@@ -18,7 +19,9 @@ Each W_l is a ``lazy_matrix.LazyGaussian``: those products are sampled exactly i
 distribution conditioned on all earlier ones, in O(n k) per query, so one initialization
 costs O(n k^2) time and O(n k) memory instead of O(n^2). U, b and V are drawn densely. A
 leaf paired with one more first-derivative factor is the gradient inner product
-g_i . g_j, summed layer by layer from the factors.
+g_i . g_j, summed layer by layer from the factors. The weight and bias scales s_w =
+``weight_std``, s_b = ``bias_std`` and the first-layer and readout biases enter as in
+``nets.forward`` (unit-variance parameters, scaled where they act).
 
 The integrand samples have the law of the dense estimator's (``estimate``); the
 initializations are different random draws. Other correlators (cycles, traces, a leaf
@@ -136,9 +139,6 @@ def unsupported_reason(cs: Correlator | str | Sequence[Correlator | str], net: N
     """Why the lazy backend cannot sample ``cs`` on ``net`` (None when it can)."""
     if net.init != "gaussian":
         return f"init={net.init!r}: lazy matrices need iid Gaussian weights"
-    if not net.standard:
-        return ("weight_std/bias_std other than 1 or a first-layer/readout bias: the lazy "
-                "sampler implements the paper's network")
     for c in _as_list(cs):
         found = _stars(c, c.inputs)
         if isinstance(found, str):
@@ -248,35 +248,40 @@ def integrands(plan: Plan, net: Network, params: Params, weights: Weights,
                xs: jax.Array) -> jax.Array:
     """The integrand of every correlator of ``plan`` for one initialization.
 
-    ``params`` holds U, V (only column 0 is used) and the biases; the hidden matrices are
-    reached only through ``weights``. Returns shape (len(plan.products),).
+    ``params`` holds U, V (only column 0 is used) and the biases (unit variance, as
+    ``Network.sample`` draws them); the hidden matrices are reached only through
+    ``weights``. Returns shape (len(plan.products),).
     """
     n, d = net.widths, net.depth
+    sw, sb = net.weight_std, net.bias_std
     scale = net.input_dim ** -0.5 if net.input_scaling else 1.0
     top = max((len(s.leaves) for s in plan.taylor), default=1)
     s = derivatives(net.activation, top)
     v = params["V"][:, 0]
-    bias = [params[f"b{l}"][None, :] if net.bias else 0.0 for l in range(1, d)]
+    bias = [sb * params[f"b{l}"][None, :] if net.bias else 0.0 for l in range(1, d)]
+    first = sb * params["b0"][None, :] if net.first_bias else 0.0
+    readout = sb * params["bout"][0] if net.readout_bias else 0.0
 
-    zs = [scale * xs @ params["U"].T]  # zs[l]: (rows, n_l) pre-activations of layer l
+    zs = [sw * scale * xs @ params["U"].T + first]  # zs[l]: (rows, n_l) pre-activations
     for l in range(1, d):
-        zs.append(weights.right(l, s[0](zs[-1])) * n[l - 1] ** -0.5 + bias[l - 1])
+        zs.append(weights.right(l, s[0](zs[-1])) * (sw * n[l - 1] ** -0.5) + bias[l - 1])
     hs = [s[0](z) for z in zs]
-    f = hs[-1] @ v * n[-1] ** -0.5
+    f = hs[-1] @ v * (sw * n[-1] ** -0.5) + readout
 
     grads = plan.gradients
     idx = jnp.asarray(grads, dtype=int)
     deltas = [jnp.zeros((0, w)) for w in n]  # deltas[l]: df/dz of layer l, per leaf
     if grads:
-        deltas[-1] = n[-1] ** -0.5 * v[None, :] * s[1](zs[-1][idx])
+        deltas[-1] = sw * n[-1] ** -0.5 * v[None, :] * s[1](zs[-1][idx])
         for l in range(d - 1, 0, -1):
-            back = weights.left(l, deltas[l]) * n[l - 1] ** -0.5
+            back = weights.left(l, deltas[l]) * (sw * n[l - 1] ** -0.5)
             deltas[l - 1] = s[1](zs[l - 1][idx]) * back
-        gram = scale ** 2 * (deltas[0] @ deltas[0].T) * (xs[idx] @ xs[idx].T)
+        gram = (deltas[0] @ deltas[0].T) * _share(net, scale ** 2 * xs[idx], xs[idx].T,
+                                                         net.first_bias)
         for l in range(1, d):
-            hl = hs[l - 1][idx]
-            gram += (deltas[l] @ deltas[l].T) * (hl @ hl.T / n[l - 1] + float(net.bias))
-        gram += hs[-1][idx] @ hs[-1][idx].T / n[-1]
+            gram += (deltas[l] @ deltas[l].T) * _share(net, hs[l - 1][idx] / n[l - 1],
+                                                        hs[l - 1][idx].T, net.bias)
+        gram += _share(net, hs[-1][idx] / n[-1], hs[-1][idx].T, net.readout_bias)
 
     taylor = _directional(plan.taylor, grads, net, weights, xs, zs, hs, deltas, s, v,
                           scale)
@@ -294,6 +299,12 @@ def integrands(plan: Plan, net: Network, params: Params, weights: Weights,
     return jnp.stack(values)
 
 
+def _share(net: Network, a: jax.Array, b: jax.Array, bias: bool) -> jax.Array:
+    """The factor multiplying delta . delta' in one layer's share of g . g':
+    s_w^2 a b (+ s_b^2 with a bias there); a carries 1/n (or c^2 on the inputs)."""
+    return net.weight_std ** 2 * (a @ b) + net.bias_std ** 2 * float(bias)
+
+
 def _directional(stars: tuple[Star, ...], grads: tuple[int, ...], net: Network,
                  weights: Weights, xs: jax.Array, zs: list, hs: list, deltas: list,
                  s: list, v: jax.Array, scale: float) -> dict[Star, jax.Array]:
@@ -302,12 +313,14 @@ def _directional(stars: tuple[Star, ...], grads: tuple[int, ...], net: Network,
     if not stars:
         return {}
     n, d = net.widths, net.depth
+    sw = net.weight_std
     leaf = {star: [grads.index(r) for r in star.leaves] for star in stars}
     comps = {}
-    for star in stars:  # layer 1: z_1[{j}] = c^2 delta_1^{(j)} (x_j . x_c)
+    for star in stars:  # layer 1: z_1[{j}] = delta_1^{(j)} (s_w^2 c^2 x_j . x_c [+ s_b^2])
         z = [zs[0][star.centre]] + [jnp.zeros_like(zs[0][0])] * (2 ** len(star.leaves) - 1)
         for j, g in enumerate(leaf[star]):
-            z[1 << j] = scale ** 2 * deltas[0][g] * (xs[star.leaves[j]] @ xs[star.centre])
+            z[1 << j] = deltas[0][g] * _share(net, scale ** 2 * xs[star.leaves[j]],
+                                               xs[star.centre], net.first_bias)
         comps[star] = z
     for l in range(1, d + 1):
         hcomp = {}
@@ -318,7 +331,7 @@ def _directional(stars: tuple[Star, ...], grads: tuple[int, ...], net: Network,
         if l == d:
             break
         block = jnp.stack([h for star in stars for h in hcomp[star][1:]])
-        answers = iter(weights.right(l, block) * n[l - 1] ** -0.5)
+        answers = iter(weights.right(l, block) * (sw * n[l - 1] ** -0.5))
         for star in stars:
             h, z = hcomp[star], [zs[l][star.centre]]
             for m in range(1, len(h)):
@@ -326,8 +339,8 @@ def _directional(stars: tuple[Star, ...], grads: tuple[int, ...], net: Network,
                 for j, g in enumerate(leaf[star]):
                     if m >> j & 1:
                         hj = hs[l - 1][star.leaves[j]]
-                        zm = zm + deltas[l][g] * ((hj @ h[m ^ (1 << j)]) / n[l - 1]
-                                                  + float(net.bias and m == 1 << j))
+                        zm = zm + deltas[l][g] * _share(net, hj / n[l - 1], h[m ^ (1 << j)],
+                                                         net.bias and m == 1 << j)
                 z.append(zm)
             comps[star] = z
     out = {}
@@ -335,17 +348,21 @@ def _directional(stars: tuple[Star, ...], grads: tuple[int, ...], net: Network,
         full = len(h) - 1
         value = v @ h[full]
         for j in range(len(star.leaves)):
-            value = value + hs[-1][star.leaves[j]] @ h[full ^ (1 << j)] * n[-1] ** -0.5
-        out[star] = value * n[-1] ** -0.5
+            value = value + hs[-1][star.leaves[j]] @ h[full ^ (1 << j)] * (sw * n[-1] ** -0.5)
+        out[star] = value * (sw * n[-1] ** -0.5)  # k >= 2: the readout bias drops out
     return out
 
 
 def _draws(plan: Plan, net: Network) -> dict[str, tuple[int, ...]]:
     """The shape of every N(0, 1) draw of one initialization: U, V (column 0), the
-    biases, and the fresh noise of each lazy matrix."""
+    biases (b_out: output 0), and the fresh noise of each lazy matrix."""
     n = net.widths
     right, left = plan.queries
     shapes: dict[str, tuple[int, ...]] = {"U": (n[0], net.input_dim), "V": (n[-1], 1)}
+    if net.first_bias:
+        shapes["b0"] = (n[0],)
+    if net.readout_bias:
+        shapes["bout"] = (1,)
     for l in range(1, net.depth):
         shapes |= {f"right{l}": (right, n[l]), f"left{l}": (left, n[l - 1])}
         if net.bias:
