@@ -1,4 +1,5 @@
 import json
+import os
 import subprocess
 import sys
 
@@ -8,14 +9,16 @@ from widenets_nb import __version__, reproduce, results
 from widenets_nb.__main__ import main
 
 
-def run_cli(*args):
+def run_cli(*args, env=None):
     proc = subprocess.run([sys.executable, "-m", "widenets_nb", *args],
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=300, env=env)
     return proc.returncode, proc.stdout, proc.stderr
 
 
-def test_info_prints_json():
-    code, out, err = run_cli("info")
+def test_info_prints_json(tmp_path):
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("WIDENETS_COMPILATION_CACHE", "JAX_COMPILATION_CACHE_DIR")}
+    code, out, err = run_cli("info", env={**env, "WIDENETS_CACHE": str(tmp_path)})
     assert code == 0, err
     info = json.loads(out)
     import jax
@@ -23,6 +26,9 @@ def test_info_prints_json():
     assert info["backend"] == jax.default_backend()
     assert info["devices"] and info["profile"] in ("quick", "standard", "paper")
     assert info["version"] == __version__ and info["x64"] in (True, False)
+    # the persistent compilation cache is on by default, beside the result cache
+    assert info["cache_dir"] == str(tmp_path)
+    assert info["compilation_cache"] == str(tmp_path / "xla")
 
 
 def test_help_lists_commands():

@@ -2,7 +2,6 @@
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import textwrap
@@ -17,15 +16,12 @@ from widenets_nb import sharding
 SPECS = ["f1 f2", "f1_a f2_a", "f1_a f2_b f3_ab f4"]
 
 # Lazy samples of a small network: run here (one device) and in a subprocess that
-# simulates two CPU devices (XLA flags must be set before JAX starts).
+# simulates two CPU devices (XLA flags must be set before JAX starts); two processes
+# joined by jax.distributed: tests/test_multiprocess.py.
 SCRIPT = textwrap.dedent("""
     import json, sys
     import jax
     jax.config.update("jax_enable_x64", True)
-    if len(sys.argv) > 2:  # one of two processes on this host, like two hosts
-        jax.config.update("jax_cpu_collectives_implementation", "gloo")
-        jax.distributed.initialize(coordinator_address=sys.argv[2], num_processes=2,
-                                   process_id=int(sys.argv[3]))
     import numpy as np
     from widenets_nb import sharding
     from widenets_nb.correlators import lazy
@@ -50,12 +46,6 @@ def _run(flags: str) -> dict:
     done = subprocess.run([sys.executable, "-c", SCRIPT, json.dumps(SPECS)], env=_env(flags),
                           capture_output=True, text=True, timeout=600, check=True)
     return _result(done.stdout)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_map_inits_matches_vmap_for_any_chunk():
@@ -86,17 +76,3 @@ def test_two_simulated_devices_give_the_same_samples(one):
     np.testing.assert_allclose(two["samples"], one["samples"], rtol=1e-10, atol=1e-14)
     assert np.asarray(one["samples"]).shape == (7, len(SPECS))
 
-
-def test_two_processes_with_jax_distributed_give_the_same_samples(one):
-    """Two processes joined by ``jax.distributed`` (as on two hosts) each get every
-    sample, equal to the one-process run."""
-    address = f"127.0.0.1:{_free_port()}"
-    procs = [subprocess.Popen([sys.executable, "-c", SCRIPT, json.dumps(SPECS), address,
-                               str(i)], env=_env(), stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True) for i in range(2)]
-    outs = [p.communicate(timeout=600)[0] for p in procs]
-    assert [p.returncode for p in procs] == [0, 0]
-    for out in outs:
-        got = _result(out)
-        assert got["devices"] == 2
-        np.testing.assert_allclose(got["samples"], one["samples"], rtol=1e-10, atol=1e-14)

@@ -22,6 +22,8 @@ COMMANDS: tuple[str, ...] = (
     "widenets_nb.correlators.cli",
     # diagrams: exact, diagrams
     "widenets_nb.diagrams.cli",
+    # theory: theory
+    "widenets_nb.theory.cli",
 )
 
 
@@ -32,6 +34,7 @@ def _info(args: argparse.Namespace) -> dict[str, Any]:
         "version": __version__,
         "profile": config.PROFILE,
         "cache_dir": str(config.CACHE_DIR),
+        "compilation_cache": config.compilation_cache(),
         "x64": bool(jax.config.jax_enable_x64),
         "backend": jax.default_backend(),
         "devices": [str(d) for d in jax.devices()],
@@ -52,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=__version__)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    info = sub.add_parser("info", help="version, profile, cache directory and devices")
+    info = sub.add_parser("info", help="version, profile, cache directories and devices")
     info.set_defaults(run=_info)
     rep = sub.add_parser("reproduce", help="rerun a table or figure of the paper")
     rep.add_argument("target", help=f"one of: {', '.join(sorted(reproduce.TARGETS)) or 'none yet'}")
