@@ -1,5 +1,7 @@
 """Notebook 01's panel headlessly, and the correlator figure builders with real values."""
 
+import html
+
 import numpy as np
 import pytest
 
@@ -57,13 +59,19 @@ def test_cluster_graph_figure_of_row_6():
     assert "n_e = 0, n_o = 2, m = 6 → s_C = -2" in fig.layout.title.text
 
 
+def _run(p) -> None:
+    p.button.click()
+    assert p.wait(timeout=120)
+
+
 def test_panel_runs_answers_repeats_from_memory_and_reports_bad_text(cache_dir):
     p = panel.correlator_panel(experiments.ScalingProtocol("f1_a f2_a", (4, 8, 16), 20,
                                                            depth=1), max_inits=100)
     first = np.array(p.figure.data[0].y)
     assert "exponent" in p.status.value and "predicted +0" in p.status.value
+    assert p.progress_text.value == "3 / 3 widths"
     p.controls["inits"].value = 40
-    p.button.click()
+    _run(p)
     assert not np.allclose(np.array(p.figure.data[0].y), first)
     assert len(p.memory) == 2
 
@@ -71,13 +79,23 @@ def test_panel_runs_answers_repeats_from_memory_and_reports_bad_text(cache_dir):
     compute = p.compute
     p.compute = lambda **values: calls.append(values) or compute(**values)
     p.controls["inits"].value = 20
-    p.button.click()  # computed before: from memory
+    _run(p)  # computed before: from memory
     assert calls == [] and np.allclose(np.array(p.figure.data[0].y), first)
 
     p.controls["spec"].value = "f1_a f2_a f3_b"
-    p.button.click()
+    _run(p)
     assert "bad correlator at position" in p.status.value and "\n" not in p.status.value
     assert "color:#b00" in p.children[1].value  # the formula box says so too
     p.controls["spec"].value = "table1.row3"  # a table row's name reads as its correlator
-    p.button.click()
+    _run(p)
     assert "f1_a f2_a: exponent" in p.status.value
+
+
+def test_panel_draws_each_width_and_its_last_update_is_the_full_scaling(cache_dir):
+    updates = list(panel.scaling_updates("f1_a f2_a", "tanh", 1, "gaussian", (2, 4), 20,
+                                         seed=3))
+    assert [(u.done, u.total) for u in updates] == [(0, 3), (1, 3), (2, 3), (3, 3)]
+    assert [len(u.figure.data[0].x) for u in updates[1:]] == [1, 2, 3]
+    s = experiments.correlator_scaling(SMALL)
+    assert updates[-1].status == html.escape(s.summary())
+    np.testing.assert_array_equal(updates[-1].figure.data[0].y, np.abs(s.values))

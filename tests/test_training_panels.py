@@ -11,8 +11,9 @@ from widenets_nb.results import Scaling
 from widenets_nb.training import experiments as te
 from widenets_nb.training import figures, panel
 
-DRIFT = te.DriftProtocol(activations=("tanh",), optimizers=("gd",), widths=(8, 16),
-                         samples_per_class=2, steps=16, batch_size=2, inits=4, components=2)
+DRIFT = te.DriftProtocol(activations=("tanh",), optimizers=("gd",), widths=(8, 16, 32),
+                         samples_per_class=2, steps=16, batch_size=2, inits=8, components=2,
+                         variance_widths=(8, 16, 32), variance_inits=64)
 LINEARITY = te.LinearityProtocol(widths=(8, 16), inits=4, samples_per_class=2)
 LIMIT = te.LimitProtocol(activations=("erf",), widths=(4, 8), inits=64, samples_per_class=2)
 
@@ -25,6 +26,7 @@ def _run(p, **values) -> None:
     for name, value in values.items():
         p.controls[name].value = value
     p.button.click()
+    assert p.wait(timeout=300)
 
 
 def _is_error(p, text: str) -> bool:
@@ -38,6 +40,7 @@ def test_drift_panels_follow_their_controls(build, monkeypatch):
     p = build(DRIFT)
     before = _ys(p)
     assert before and "exponent" in p.status.value
+    assert p.progress_text.value == "3 / 3 widths"  # drawn one width at a time
     _run(p, steps=32)
     after = _ys(p)
     assert after != before and "exponent" in p.status.value
@@ -137,7 +140,7 @@ def test_drift_vs_step_averages_components_and_inits():
     empty: dict[tuple[str, str], Scaling] = {}
     result = te.DriftResult(te.DriftProtocol(widths=(8, 16), inits=3), np.zeros((2, 2)),
                             np.array([0, 1, 2]), theta, np.zeros((1, 1, 2, 3, 3)), empty,
-                            empty, {}, empty)
+                            empty, {}, empty, initial=np.zeros((1, 2, 3)))
     fig = figures.drift_vs_step(result)
     change = np.abs(theta[0, 0, ..., 1:] - theta[0, 0, ..., :1]).mean(-2)  # (W, I, 2)
     for trace, width, runs in zip(fig.data, (8, 16), change, strict=True):

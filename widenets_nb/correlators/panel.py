@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import html
+from collections.abc import Iterator
 
 import ipywidgets as W
 import plotly.graph_objects as go
 
 from ..nets import ACTIVATIONS, INITS
-from ..widgets import Panel, replace_figure
+from ..results import Scaling
+from ..widgets import Panel, Update, by_width, replace_figure
 from .clusters import predict
 from .estimate import widths_from_exponents
 from .experiments import ScalingProtocol, correlator_scaling
@@ -25,13 +28,37 @@ def formula_html(spec: str) -> str:
             f"predicted exponent {label} = {p.s:g}</p>")
 
 
+def _protocol(spec: str, activation: str, depth: int, init: str,
+              log2_widths: tuple[int, int], inits: int, seed: int) -> ScalingProtocol:
+    return ScalingProtocol(spec, widths_from_exponents(*log2_widths), inits, seed, activation,
+                           depth, init)
+
+
+def _drawn(s: Scaling) -> tuple[go.Figure, str]:
+    """|C| vs n with the fit, and the ``Scaling.summary`` HTML-escaped."""
+    return correlator_figure(s), html.escape(s.summary())
+
+
+def scaling_updates(spec: str, activation: str, depth: int, init: str,
+                    log2_widths: tuple[int, int], inits: int, seed: int = 0
+                    ) -> Iterator[Update]:
+    """The panel's compute: measure ``spec`` over widths 2^a..2^b one width at a time
+    (each cached on disk) and, after each, draw |C| vs n so far with its fit and the
+    ``Scaling.summary`` HTML-escaped. The last update is ``scaling``'s answer."""
+    p = _protocol(spec, activation, depth, init, log2_widths, inits, seed)
+
+    def run(widths: tuple[int, ...]) -> tuple[go.Figure, str]:
+        return _drawn(correlator_scaling(dataclasses.replace(p, widths=widths)))
+
+    return by_width(p.widths, run)
+
+
 def scaling(spec: str, activation: str, depth: int, init: str, log2_widths: tuple[int, int],
             inits: int, seed: int = 0) -> tuple[go.Figure, str]:
-    """The panel's compute: measure ``spec`` over widths 2^a..2^b (cached on disk) and draw
-    |C| vs n with the fit; the ``Scaling.summary`` HTML-escaped."""
-    s = correlator_scaling(ScalingProtocol(spec, widths_from_exponents(*log2_widths), inits,
-                                           seed, activation, depth, init))
-    return correlator_figure(s), html.escape(s.summary())
+    """The final update of ``scaling_updates`` at once: measure ``spec`` over widths
+    2^a..2^b (cached on disk) and draw |C| vs n with the fit."""
+    p = _protocol(spec, activation, depth, init, log2_widths, inits, seed)
+    return _drawn(correlator_scaling(p))
 
 
 def correlator_panel(protocol: ScalingProtocol, max_inits: int = 1000,
@@ -74,14 +101,15 @@ def correlator_panel(protocol: ScalingProtocol, max_inits: int = 1000,
                              step=10, description="inits", continuous_update=False),
     }
 
-    def compute(**values: object) -> tuple[go.Figure, str]:
-        return scaling(seed=protocol.seed, **values)
+    def compute(**values: object) -> Iterator[Update]:
+        return scaling_updates(seed=protocol.seed, **values)
 
     caption = ("Each point is the Monte Carlo mean of the integrand over initializations "
                "(for <code>var:</code>, its variance) with its standard error; the solid "
                "line is the weighted fit of log|C| on log n (95% bootstrap CI in the legend), "
                "the dashed line has the slope of Conjecture 1. Press Run after changing the "
-               "correlator or the controls; settings measured before answer at once.")
+               "correlator or the controls: each width is drawn as soon as it is measured, "
+               "Stop keeps the widths done, and settings measured before answer at once.")
     panel = Panel(controls, compute, caption, auto=False)
     panel.children = (rows, formula, graph, *panel.children)
     return panel

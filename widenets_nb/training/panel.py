@@ -1,19 +1,22 @@
 """Notebook 03 panels: the NTK during GD/SGD training (Fig. 1a, Thm 10-11, App. E.2).
 
 Each panel wires controls to ``experiments`` (cached on disk, and remembered by the panel)
-and a ``figures`` builder; training panels compute on "Run".
+and a ``figures`` builder; training panels compute on "Run", one width at a time, drawing
+the widths done so far after each.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
+from collections.abc import Callable, Iterator
 
 import ipywidgets as W
+import plotly.graph_objects as go
 
 from ..nets import ACTIVATIONS
 from ..paper import SLOPES
-from ..widgets import Panel, log2_slider
+from ..widgets import Panel, Update, by_width, log2_slider
 from . import figures
 from .experiments import (
     DriftProtocol,
@@ -48,19 +51,30 @@ def _drift_controls(protocol: DriftProtocol) -> dict[str, W.ValueWidget]:
     }
 
 
-@functools.lru_cache(maxsize=8)  # the drift, drift-step and variance panels share runs
-def _drift(base: DriftProtocol, progress: bool, activation: str, depth: int, optimizer: str,
-           batch_size: int, learning_rate: float, steps: int, log2_min_width: int,
-           log2_max_width: int, inits: int) -> DriftResult:
-    """``kernel_drift`` of ``base`` with the controls' values."""
-    if log2_max_width <= log2_min_width:
-        raise ValueError("the largest width must exceed the smallest; move the width sliders.")
-    widths = tuple(2**k for k in range(log2_min_width, log2_max_width + 1))
+@functools.lru_cache(maxsize=32)  # the drift, drift-step and variance panels share runs
+def _drift(base: DriftProtocol, progress: bool, widths: tuple[int, ...], activation: str,
+           depth: int, optimizer: str, batch_size: int, learning_rate: float, steps: int,
+           inits: int) -> DriftResult:
+    """``kernel_drift`` of ``base`` with the controls' values at ``widths``."""
     protocol = dataclasses.replace(
         base, activations=(activation,), optimizers=(optimizer,), depth=depth,
         batch_size=batch_size, learning_rate=learning_rate, steps=steps, widths=widths,
         inits=inits)
     return kernel_drift(protocol, progress=progress)
+
+
+def _drift_updates(base: DriftProtocol, progress: bool, draw: Callable[[DriftResult], go.Figure],
+                   log2_min_width: int, log2_max_width: int, **values) -> Iterator[Update]:
+    """The drift panels' compute: train one more width per update and ``draw`` the
+    ``kernel_drift`` of the widths done so far."""
+    if log2_max_width <= log2_min_width:
+        raise ValueError("the largest width must exceed the smallest; move the width sliders.")
+
+    def run(widths: tuple[int, ...]) -> tuple[go.Figure, str]:
+        result = _drift(base, progress, widths, **values)
+        return draw(result), _summary(result)
+
+    return by_width(tuple(2**k for k in range(log2_min_width, log2_max_width + 1)), run)
 
 
 def _summary(result: DriftResult) -> str:
@@ -73,11 +87,10 @@ def _summary(result: DriftResult) -> str:
 def drift_panel(base: DriftProtocol, progress: bool = False) -> Panel:
     """Fig. 1a for one activation/optimizer: mean |Θ_T - Θ_0| against width with a fit."""
 
-    def compute(**values):
-        result = _drift(base, progress, **values)
-        fig = figures.drift(list(result.drift.values()),
-                            [f"{values['activation']}/{values['optimizer']}"])
-        return fig, _summary(result)
+    def compute(**values) -> Iterator[Update]:
+        name = f"{values['activation']}/{values['optimizer']}"
+        return _drift_updates(base, progress,
+                              lambda r: figures.drift(list(r.drift.values()), [name]), **values)
 
     caption = ("Each point averages |Θ_t(x, x') - Θ_0(x, x')| after all steps over "
                "initializations and over a fixed set of randomly chosen off-diagonal "
@@ -91,9 +104,8 @@ def drift_panel(base: DriftProtocol, progress: bool = False) -> Panel:
 def drift_step_panel(base: DriftProtocol, progress: bool = False) -> Panel:
     """The drift against training step for every width (same runs as ``drift_panel``)."""
 
-    def compute(**values):
-        result = _drift(base, progress, **values)
-        return figures.drift_vs_step(result), _summary(result)
+    def compute(**values) -> Iterator[Update]:
+        return _drift_updates(base, progress, figures.drift_vs_step, **values)
 
     caption = ("The drift grows during training and saturates once the loss has converged; "
                "at every step, doubling the width halves it.")
@@ -103,11 +115,12 @@ def drift_step_panel(base: DriftProtocol, progress: bool = False) -> Panel:
 def variance_panel(base: DriftProtocol, progress: bool = False) -> Panel:
     """Thm 10-11: Var[Θ_0] ~ n^-1 and Var[Θ_t - Θ_0] ~ n^-2."""
 
-    def compute(**values):
-        result = _drift(base, progress, **values)
-        init = next(iter(result.variance_init.values()))
-        change = next(iter(result.variance_drift.values()))
-        return figures.variances([init, change]), _summary(result)
+    def draw(result: DriftResult) -> go.Figure:
+        return figures.variances([next(iter(result.variance_init.values())),
+                                  next(iter(result.variance_drift.values()))])
+
+    def compute(**values) -> Iterator[Update]:
+        return _drift_updates(base, progress, draw, **values)
 
     caption = ("One component, over initializations: Θ_0 fluctuates by n^-1/2 (variance "
                "n^-1, Thm 10), while the change during training fluctuates by only n^-1 "
@@ -120,15 +133,20 @@ def linearity_panel(base: LinearityProtocol, progress: bool = False) -> Panel:
     """App. E.2: the non-linear part of one GD step against width, for three learning
     rates four-fold apart."""
 
-    def compute(activation: str, depth: int, log2_eta: int):
+    def compute(activation: str, depth: int, log2_eta: int) -> Iterator[Update]:
         etas = tuple(2.0**k for k in (log2_eta - 2, log2_eta, log2_eta + 2))
         protocol = dataclasses.replace(base, activation=activation, depth=depth, etas=etas)
-        result = step_linearity(protocol, progress=progress)
-        ratio = (result.remainder / result.step).mean(-1)[:, -1]
-        return figures.linearity(result.fits), (
-            "at the largest width the non-linear part is "
-            + ", ".join(f"{r:.1e}" for r in ratio) + " of the step for η = "
-            + ", ".join(f"{e:g}" for e in etas))
+
+        def run(widths: tuple[int, ...]) -> tuple[go.Figure, str]:
+            result = step_linearity(dataclasses.replace(protocol, widths=widths),
+                                    progress=progress)
+            ratio = (result.remainder / result.step).mean(-1)[:, -1]
+            return figures.linearity(result.fits), (
+                f"at width {widths[-1]} the non-linear part is "
+                + ", ".join(f"{r:.1e}" for r in ratio) + " of the step for η = "
+                + ", ".join(f"{e:g}" for e in etas))
+
+        return by_width(protocol.widths, run)
 
     controls = {
         "activation": W.Dropdown(options=list(ACTIVATIONS), value=base.activation,
@@ -146,11 +164,14 @@ def linearity_panel(base: LinearityProtocol, progress: bool = False) -> Panel:
 def limit_panel(base: LimitProtocol, progress: bool = False) -> Panel:
     """E[Θ_0] against the analytic infinite-width NTK for the protocol's activations."""
 
-    def compute(depth: int):
-        result = infinite_width_limit(dataclasses.replace(base, depth=depth),
-                                      progress=progress)
-        return figures.limit(result.fits), "Θ_∞ = " + ", ".join(
-            f"{a}: {e:.5f}" for a, e in zip(base.activations, result.exact, strict=True))
+    def compute(depth: int) -> Iterator[Update]:
+        def run(widths: tuple[int, ...]) -> tuple[go.Figure, str]:
+            result = infinite_width_limit(dataclasses.replace(base, depth=depth, widths=widths),
+                                          progress=progress)
+            return figures.limit(result.fits), "Θ_∞ = " + ", ".join(
+                f"{a}: {e:.5f}" for a, e in zip(base.activations, result.exact, strict=True))
+
+        return by_width(base.widths, run)
 
     controls = {"depth": W.IntSlider(value=base.depth, min=2, max=4, description="depth")}
     caption = ("The mean over initializations of Θ_0(x, x') differs from the infinite-width "
