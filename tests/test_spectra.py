@@ -43,19 +43,72 @@ def test_operators_match_dense_hessian(activation):
     np.testing.assert_allclose(ops["B"], hessian - jac.T @ jac, atol=1e-12)
 
 
-def test_lanczos_top_eigenvalues_equal_eigvalsh():
-    net, params, x, y = problem("tanh", outputs=2)
+def test_certified_top_eigenvalues_match_dense_eigh_within_their_bounds():
+    """A tiny net (P = 204): every certified value lies within its bound of an eigenvalue
+    of the dense H, the bound is the residual of the returned vector, and a resolved value
+    is within the Davis-Kahan bound r^2 / gap of the eigenvalue it approximates."""
+    net, params, x, y = problem("tanh", outputs=2, width=12, points=6)
     hessian, _ = dense(net, params, x, y)
     exact = np.linalg.eigvalsh(hessian)[::-1]
     size = hessian.shape[0]
-    full = solvers.top_eigenvalues(net, params, x, y, 10, krylov=size)
-    np.testing.assert_allclose(full.values, exact[:10], atol=1e-10)
-    partial = solvers.top_eigenvalues(net, params, x, y, 4, krylov=30, seed=3)
-    assert partial.krylov == 30 < size
-    assert np.all(partial.bounds < 1e-6)
-    np.testing.assert_allclose(partial.values, exact[:4], atol=1e-9)
-    typed = solvers.top_eigenvalues(net, params, x, y, 4, krylov=30, seed=jax.random.key(3))
-    np.testing.assert_array_equal(typed.values, partial.values)  # a key or its seed: the same
+    assert size == 204
+    top, vectors = solvers.top_eigenpairs(net, params, x, y, 8, krylov=30, seed=3, tol=1e-6)
+    assert top.products > 30 and top.krylov == 30
+    residual = np.linalg.norm(hessian @ vectors - vectors * top.values, axis=0)
+    np.testing.assert_allclose(top.bounds, residual, rtol=1e-6, atol=1e-12)
+    assert np.all(np.abs(top.values - exact[:8]) <= top.bounds + 1e-12)  # eigh rounding
+    true_gaps = solvers.neighbour_gaps(exact)[:8]
+    assert np.all(top.resolved)
+    rounding = 1e-12  # eigh's own error, ~ eps |H|
+    assert np.all(np.abs(top.values - exact[:8])
+                  <= top.bounds**2 / (true_gaps - top.bounds) + rounding)
+    np.testing.assert_allclose(top.gaps, np.minimum(
+        np.abs(np.diff(np.r_[np.inf, top.values])),
+        np.abs(np.diff(np.r_[top.values, exact[8]]))), rtol=1e-6)
+    typed = solvers.top_eigenvalues(net, params, x, y, 8, krylov=30, seed=jax.random.key(3),
+                                    tol=1e-6)
+    np.testing.assert_array_equal(typed.values, top.values)  # a key or its seed: the same
+
+
+def test_a_near_degenerate_pair_is_reported_unresolved():
+    """Eigenvalues 5, 3 + 1e-7, 3, 1, ... in a random basis, each product carrying a
+    rounding error of relative size 1e-7 (as in float32): the pair's residual bounds
+    (~1e-6) exceed 0.1 x their gap (1e-7), so both are unresolved; 5 and 1 are resolved and
+    every value lies within its bound (plus the rounding) of the true eigenvalue."""
+    rng, noise = np.random.default_rng(0), np.random.default_rng(1)
+    size = 300
+    spectrum = np.r_[5.0, 3.0 + 1e-7, 3.0, 1.0, rng.uniform(-0.5, 0.5, size - 4)]
+    basis = np.linalg.qr(rng.normal(size=(size, size)))[0]
+    matrix = (basis * spectrum) @ basis.T
+
+    def rounded(v):
+        return matrix @ v + 1e-7 * np.linalg.norm(v) * noise.normal(size=size) / np.sqrt(size)
+
+    top, _ = solvers.certified_top(rounded, size, 4, 20, rng.normal(size=size), tol=1e-5)
+    np.testing.assert_array_equal(top.resolved, [True, False, False, True])
+    assert np.all(np.abs(top.values - spectrum[[0, 1, 2, 3]]) <= top.bounds + 1e-6)
+    assert top.gaps[1] < 1e-6 and np.all(top.bounds[1:3] > 0.1 * top.gaps[1:3])
+
+
+def test_theta_overlaps_against_the_dense_projector_on_j_rows():
+    """|P_J v|^2 with P_J = J^T (J J^T)^-1 J from the dense Jacobian; A's top eigenvectors
+    lie in J's row space (overlap 1, matched to their own index)."""
+    net, params, x, y = problem("tanh", outputs=2, width=6, points=4)
+    hessian, jac = dense(net, params, x, y)
+    projector = jac.T @ np.linalg.solve(jac @ jac.T, jac)
+    rng = np.random.default_rng(1)
+    v = rng.normal(size=(hessian.shape[0], 5))
+    v /= np.linalg.norm(v, axis=0)
+    overlaps, _ = solvers.theta_overlaps(net, params, x, v)
+    np.testing.assert_allclose(overlaps, np.sum((projector @ v) ** 2, axis=0), rtol=1e-8)
+    a_top = np.linalg.eigh(jac.T @ jac)[1][:, ::-1][:, :8]
+    overlaps, matched = solvers.theta_overlaps(net, params, x, a_top)
+    np.testing.assert_allclose(overlaps, 1.0, rtol=1e-8)
+    np.testing.assert_array_equal(matched, np.arange(8))
+    h_vectors = np.linalg.eigh(hessian)[1][:, ::-1][:, :4]
+    overlaps, _ = solvers.theta_overlaps(net, params, x, h_vectors)
+    np.testing.assert_allclose(overlaps, np.sum((projector @ h_vectors) ** 2, axis=0),
+                               rtol=1e-8)
 
 
 @pytest.mark.parametrize("outputs", [1, 3])

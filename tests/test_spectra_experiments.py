@@ -67,16 +67,26 @@ def test_instance_keys_never_share_a_stream():
     assert np.asarray(jax.random.key_data(again[1])).tobytes() == data[-1]
 
 
-def test_eigenvalue_gaps_against_a_long_lanczos_run(small):
+def test_eigenvalue_gaps_against_an_independent_solve(small):
+    """Certified values against a solve from another start with a larger basis; the
+    statistics from their definitions; paired eigenvectors lie mostly in J's rows."""
     s, params = small
-    gaps = measurements.eigenvalue_gaps(s, params, count=3, krylov=40)
-    reference = solvers.top_eigenvalues(s.net, params, s.x, s.y, 3, krylov=120, seed=5)
-    # each Ritz value lies within its residual bound of an eigenvalue (Kahan-Parlett)
-    assert np.all(np.abs(gaps.hessian - reference.values) <= gaps.bounds + 1e-12)
-    assert np.all(gaps.bounds < 1e-3)
-    np.testing.assert_allclose(gaps.theta, solvers.ntk_eigenvalues(s.net, params, s.x)[:3])
-    assert gaps.top == pytest.approx(abs(reference.values[0] - gaps.theta[0]))
-    assert gaps.mean == pytest.approx(np.mean(np.abs(reference.values - gaps.theta)))
+    gaps = measurements.eigenvalue_gaps(s, params, count=4)
+    reference = solvers.top_eigenvalues(s.net, params, s.x, s.y, 4, krylov=60, seed=5)
+    # each value lies within its residual bound of an eigenvalue (Kahan-Parlett)
+    assert np.all(gaps.resolved) and np.all(reference.resolved)
+    assert np.all(np.abs(gaps.hessian - reference.values) <= gaps.bounds + reference.bounds)
+    theta = solvers.ntk_eigenvalues(s.net, params, s.x)
+    np.testing.assert_allclose(gaps.theta, theta)
+    assert gaps.top == pytest.approx(abs(reference.values[0] - theta[0]), abs=1e-9)
+    assert gaps.mean == pytest.approx(np.mean(np.abs(reference.values - theta[:4])), abs=1e-9)
+    assert np.all((gaps.overlaps >= 0) & (gaps.overlaps <= 1 + 1e-9))
+    paired = gaps.paired
+    assert paired[0]  # the top eigenvalue of H is Theta's at width 64
+    expected = np.mean(np.abs(gaps.hessian[paired] - theta[gaps.matched[paired]]))
+    assert gaps.paired_gap == pytest.approx(expected)
+    unresolved = dataclasses.replace(gaps, resolved=np.array([False, True, True, True]))
+    assert np.isnan(unresolved.top) and np.isnan(unresolved.mean)
 
 
 def test_trained_equals_explicit_gradient_descent(small):
@@ -144,7 +154,7 @@ def test_gap_scalings_are_the_instances_gaps():
     scalings = experiments.gap_scalings(TINY_GAPS, progress=False)
     assert [dict(s.labels) for s in scalings] == [
         {"depth": str(d), "activation": "relu", "statistic": stat}
-        for d in (1, 2) for stat in ("top", "mean")]
+        for d in (1, 2) for stat in ("top", "paired", "mean")]
     s = measurements.setup(16, 2, "relu", 2, 2, seed=3)
     tops = []
     for i in range(2):
@@ -155,6 +165,17 @@ def test_gap_scalings_are_the_instances_gaps():
     assert top.values[1] == pytest.approx(np.mean(tops), rel=1e-9)
     assert top.predicted == paper.SLOPES["fig9a.deep"].value
     assert scalings[0].predicted == paper.SLOPES["fig9a.shallow"].value
+
+
+def test_certified_scaling_leaves_out_uncertified_values():
+    nan = float("nan")
+    s = experiments.certified_scaling("gap", (8, 16, 32), [[1.0, nan, 1.1], [nan, 0.5],
+                                                           [0.3, 0.28, 0.31]], -1.0, {})
+    assert s.widths == (8, 32) and s.counts == (2, 3)
+    assert s.values[0] == pytest.approx(1.05)
+    assert "2 instances without certified values" in s.note and "[16]" in s.note
+    none = experiments.certified_scaling("gap", (8,), [[nan, nan]], -1.0, {})
+    assert none.widths == () and not none.fitted and "[8]" in none.note
 
 
 def test_rms_scalings_measure_trace_b2_as_p_rms_squared():
@@ -186,10 +207,15 @@ def test_fig9_report_round_trips_through_json(monkeypatch):
     report = experiments.fig9("quick")
     back = experiments.Fig9.from_report(
         results.Report.from_json(report.to_json(), report.markdown))
-    assert len(back.gaps) == 4 and back.top.width == 16 and back.top.points == 6
+    assert len(back.gaps) == 6 and back.top.width == 16 and back.top.points == 6
     assert back.top.class_blocks.shape == (3, 3)
     assert np.all(back.top.comparison.theta[:-1] >= back.top.comparison.theta[1:])
-    assert set(back.max_ritz_bound) == {(1, "relu"), (2, "relu")}
+    assert {(r.depth, r.width, r.instance) for r in back.spectra} == {
+        (d, w, i) for d in (1, 2) for w in (8, 16) for i in (0, 1)}
+    for r in back.spectra:  # every stored value carries its certificate
+        c = r.comparison
+        np.testing.assert_array_equal(c.resolved, c.bounds < solvers.RESOLUTION * c.gaps)
+    assert report.data["resolution"] == solvers.RESOLUTION
     assert back.gaps[0].label() in report.markdown
     assert report.protocol["gaps"]["seed"] == TINY_GAPS.seed
 
@@ -205,6 +231,7 @@ def test_fig10_report_round_trips_through_json(monkeypatch):
     m3 = report.find(figure="10a", stage="init", moment=3)
     assert m3.values == tuple(float(r.gaps.relative[2]) for r in back.moments[::2])
     assert m3.predicted == paper.SLOPES["fig10.moments"].value and not m3.fitted
+    assert "one initialization per width" in m3.note and m3.summary() in report.markdown
     assert [s.labels["depth"] for s in back.rms] == ["1", "2"]
     assert back.density_width == 16 and back.densities["init"].grid.shape == (20,)
     assert report.find(figure="10b", depth=2, statistic="rms_b", against="width").note

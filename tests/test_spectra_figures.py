@@ -47,18 +47,28 @@ def test_width_views_draw_every_scaling_with_its_fit(fig9, fig10, builder, selec
 
 def test_fig9a_has_the_committed_slopes(fig9):
     fig = figures.fig9a(fig9.gaps, "Fig. 9a")
-    assert "d=2 tanh, top: -0.86 [-1.06, -0.66]" in [t.name for t in fig.data]
+    names = [t.name for t in fig.data]
+    drawn = [g for g in fig9.gaps if g.widths]
+    assert drawn and all(f"{g.name}: {g.label()}" in names for g in drawn)
 
 
 def test_top_eigenvalues_shows_theta_and_h_with_residual_bounds(fig9):
+    """Theta as circles; H split into paired, B's cluster and unresolved, each point with
+    its residual bound as error bar."""
     c = fig9.top.comparison
+    k = len(c.hessian)
     fig = figures.top_eigenvalues(c, "Fig. 9b")
-    theta, hessian = fig.data
-    np.testing.assert_array_equal(theta.y, c.theta)
-    np.testing.assert_array_equal(hessian.y, c.hessian)
-    np.testing.assert_array_equal(hessian.error_y.array, c.bounds)
-    np.testing.assert_array_equal(hessian.x, np.arange(1, 11))
-    assert hessian.y[0] == pytest.approx(0.65677, abs=1e-5)
+    theta, *hessian = fig.data
+    np.testing.assert_array_equal(theta.y, c.theta[:k])
+    x = np.concatenate([t.x for t in hessian])
+    order = np.argsort(x)
+    np.testing.assert_array_equal(x[order], np.arange(1, k + 1))
+    np.testing.assert_array_equal(np.concatenate([t.y for t in hessian])[order], c.hessian)
+    np.testing.assert_array_equal(
+        np.concatenate([t.error_y.array for t in hessian])[order], c.bounds)
+    paired = next(t for t in hessian if t.name == "H, paired with Θ")
+    np.testing.assert_array_equal(paired.x, np.flatnonzero(c.paired) + 1)
+    assert any(t.name == "H, unresolved" for t in hessian) == (not np.all(c.resolved))
 
 
 def test_moment_gaps_bars_are_absolute_relative_gaps(fig10):
@@ -68,7 +78,7 @@ def test_moment_gaps_bars_are_absolute_relative_gaps(fig10):
     for bar, g in zip(fig.data, gaps.values(), strict=True):
         np.testing.assert_allclose(bar.y, np.abs(g.relative))
         np.testing.assert_allclose(bar.error_y.array, g.relative_se)
-    assert fig.data[0].y[1] == pytest.approx(16.5, rel=0.01)  # m = 2 at init: Tr B^2
+    assert fig.data[0].y[1] == pytest.approx(12.3, rel=0.01)  # m = 2 at init: Tr B^2
 
 
 def test_density_draws_the_density_and_a_rug_of_theta(fig10):

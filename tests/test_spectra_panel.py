@@ -4,6 +4,7 @@ cache; bad input is one line in the panel."""
 import dataclasses
 import html
 
+import numpy as np
 import pytest
 
 from widenets_nb import config
@@ -57,3 +58,17 @@ def test_bad_input_is_one_line_in_the_panel(build, bad, message):
     status = html.unescape(p.status.value)
     assert message in status and "color:#b00" in status
     assert "\n" not in status and "Traceback" not in status
+
+
+def test_the_certificate_line_counts_resolved_and_paired_values():
+    c = measurements.TopComparison(
+        hessian=np.array([1.0, 0.5, 0.4999]), theta=np.array([0.9, 0.3, 0.1]),
+        bounds=np.array([1e-6, 1e-4, 1e-4]), gaps=np.array([0.5, 1e-4, 1e-4]),
+        resolved=np.array([True, False, False]), overlaps=np.array([0.9, 0.8, 0.1]),
+        matched=np.array([0, 1, 2]))
+    line = panel.certificate_line(c)
+    assert "1 of the top 3 eigenvalues of H resolved" in line
+    assert "1 pair with Θ" in line and "|λ₁(H) − λ₁(Θ)| = 1.00e-01" in line
+    assert "largest bound/gap 1.0e+00" in line
+    unresolved = dataclasses.replace(c, resolved=np.array([False, False, False]))
+    assert "λ₁(H) unresolved" in panel.certificate_line(unresolved)

@@ -1,6 +1,13 @@
 """App. E.3, Figs. 9-10 (notebook 05): Hessian and NTK spectra."""
 
-from .experiments import Fig9, Fig10, gap_scalings, rms_scalings, slope_table
+from .experiments import (
+    Fig9,
+    Fig10,
+    certificate_table,
+    gap_scalings,
+    rms_scalings,
+    slope_table,
+)
 from .measurements import eq79
 from .protocols import (
     DensityProtocol,
@@ -32,6 +39,7 @@ __all__ = [
     "SpectralDensity",
     "TopEigenvalues",
     "TopProtocol",
+    "certificate_table",
     "eq79",
     "gap_scalings",
     "hutchinson_moments",

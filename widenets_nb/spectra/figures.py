@@ -13,8 +13,10 @@ from .measurements import Density, MomentGaps, TopComparison
 
 
 def fig9a(scalings: Sequence[Scaling], title: str) -> go.Figure:
-    """Fig. 9a: the eigenvalue gaps against width, fitted and predicted slopes (eq. 76)."""
-    return scaling_figure(scalings, title, "eigenvalue gap |λᵢ(H) − λᵢ(Θ)|")
+    """Fig. 9a: the eigenvalue gaps against width, fitted and predicted slopes (eq. 76);
+    a scaling left without any certified width is not drawn."""
+    return scaling_figure([s for s in scalings if s.widths], title,
+                          "eigenvalue gap |λᵢ(H) − λᵢ(Θ)|")
 
 
 def fig10a(scalings: Sequence[Scaling], title: str) -> go.Figure:
@@ -28,18 +30,36 @@ def fig10b(scalings: Sequence[Scaling], title: str) -> go.Figure:
 
 
 def top_eigenvalues(comparison: TopComparison, title: str) -> go.Figure:
-    """Fig. 9b: the ordered top eigenvalues of H (Lanczos, residual bounds as error bars)
-    and of Theta, side by side."""
-    index = np.arange(1, len(comparison.hessian) + 1)
+    """Fig. 9b: the ordered top eigenvalues of H (certified, residual bounds as error bars)
+    and of Theta, side by side. H's values are split into those paired with Theta
+    (eigenvector mostly in J's row space), those of B's cluster, and unresolved ones
+    (bound >= 0.1 gap), which are grey crosses."""
+    c = comparison
+    k = len(c.hessian)
+    index = np.arange(1, k + 1)
     fig = go.Figure()
     fig.add_trace(go.Scatter(
-        x=index, y=comparison.theta, mode="markers", name="Θ (exact)",
+        x=index, y=np.asarray(c.theta)[:k], mode="markers", name="Θ (exact)",
         marker=dict(symbol="circle-open", size=13, line=dict(width=2)),
         hovertemplate="i = %{x}<br>λ_i(Θ) = %{y:.5f}<extra></extra>"))
-    fig.add_trace(go.Scatter(
-        x=index, y=comparison.hessian, mode="markers", name="H (Lanczos)",
-        marker=dict(size=7), error_y=dict(type="data", array=np.asarray(comparison.bounds)),
-        hovertemplate="i = %{x}<br>λ_i(H) = %{y:.5f}<extra></extra>"))
+    resolved = np.asarray(c.resolved, bool)
+    groups = {"H, paired with Θ": c.paired, "H, B's cluster": resolved & ~c.paired,
+              "H, unresolved": ~resolved}
+    symbols = {"H, paired with Θ": "circle", "H, B's cluster": "diamond",
+               "H, unresolved": "x"}
+    custom = np.stack([c.bounds, c.gaps, c.overlaps], axis=1)
+    for (name, mask), color in zip(groups.items(), (COLORS[1], COLORS[2], "grey"),
+                                   strict=True):
+        if not mask.any():
+            continue
+        fig.add_trace(go.Scatter(
+            x=index[mask], y=np.asarray(c.hessian)[mask], mode="markers", name=name,
+            marker=dict(size=8, symbol=symbols[name], color=color),
+            error_y=dict(type="data", array=np.asarray(c.bounds)[mask]),
+            customdata=custom[mask],
+            hovertemplate=("i = %{x}<br>λ_i(H) = %{y:.5f}<br>bound %{customdata[0]:.1e}, "
+                           "gap %{customdata[1]:.1e}<br>|P_J v|² = %{customdata[2]:.2f}"
+                           "<extra></extra>")))
     return themed(fig, title, "eigenvalue index i", "eigenvalue")
 
 

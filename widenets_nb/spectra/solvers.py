@@ -11,8 +11,9 @@ Tr A^m = Tr Theta^m exactly. A loss averaged over N points scales every operator
 
 Every operator acts on a flat parameter vector (``jax.flatten_util.ravel_pytree`` order)
 without materializing H or J: H v by forward-over-reverse differentiation, A v by one JVP
-and one VJP, B v as forward-over-reverse of r . f with r held fixed. Lanczos (with full
-reorthogonalization) and the Hutchinson estimator come from ``matfree``.
+and one VJP, B v as forward-over-reverse of r . f with r held fixed. Top eigenvalues come
+from ARPACK's implicitly restarted Lanczos (scipy ``eigsh``), each certified by its explicit
+residual and its gap; SLQ and the Hutchinson estimator come from ``matfree``.
 """
 
 from __future__ import annotations
@@ -101,56 +102,165 @@ def num_params(params: Params) -> int:
     return int(ravel_pytree(params)[0].size)
 
 
+#: A Ritz value is resolved when its residual bound is below this fraction of its gap.
+RESOLUTION = 0.1
+
+
 @dataclasses.dataclass(frozen=True)
 class TopEigenvalues:
-    """The largest eigenvalues of an operator from Lanczos.
+    """The largest eigenvalues of a symmetric operator, each with its certificate.
+
+    For a symmetric operator and a unit vector v, an eigenvalue lies within
+    r = |Op v - lambda v| of lambda (and within r^2 / gap once r < gap, Davis-Kahan).
 
     Attributes:
       values: (k,) the top Ritz values, descending.
-      bounds: (k,) residual norms |(Op - lambda) q| of their Ritz vectors (an eigenvalue lies
-        within this distance of each value).
-      krylov: the Krylov dimension (number of matrix-vector products).
+      bounds: (k,) their residual norms |Op v_i - lambda_i v_i|, computed explicitly after
+        the solve (not ARPACK's estimate).
+      gaps: (k,) each value's distance to the nearest other computed Ritz value.
+      resolved: (k,) bound < ``RESOLUTION`` x gap: the value is certified as one eigenvalue.
+      products: the matrix-vector products the solve took.
+      krylov: the Lanczos basis size (ARPACK's ncv).
     """
 
     values: np.ndarray
     bounds: np.ndarray
+    gaps: np.ndarray
+    resolved: np.ndarray
+    products: int
     krylov: int
 
 
-@functools.partial(jax.jit, static_argnums=(0, 1, 2))
-def _ritz(net: Network, which: str, krylov: int, params: Params, x: jax.Array, y: jax.Array,
-          start: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
-    """Lanczos from ``start`` (matfree, full reorthogonalization): the Ritz values, their
-    quadrature weights (first components squared) and residual bounds."""
-    matvec = operator(net, params, x, y, which)
-    tridiag = decomp.tridiag_sym(krylov, reortho="full", custom_vjp=False)
-    _, tri, residual, _ = tridiag(matvec, start)
-    ritz, vectors = jnp.linalg.eigh(tri)
-    return ritz, vectors[0] ** 2, jnp.linalg.norm(residual) * jnp.abs(vectors[-1])
+def neighbour_gaps(values: ArrayLike) -> np.ndarray:
+    """Each value's distance to its nearest neighbour in ``values`` (inf when alone).
+
+    >>> neighbour_gaps([3.0, 2.0, 1.5]).tolist()
+    [1.0, 0.5, 0.5]
+    """
+    v = np.sort(np.asarray(values, dtype=np.float64))
+    order = np.argsort(np.argsort(np.asarray(values, dtype=np.float64)))
+    step = np.diff(v)
+    gap = np.minimum(np.concatenate([[np.inf], step]), np.concatenate([step, [np.inf]]))
+    return gap[order]
 
 
-def top_eigenvalues(
+def certified_top(
+    matvec: Callable[[np.ndarray], np.ndarray], size: int, k: int, krylov: int,
+    start: np.ndarray, tol: float, guard: int = 2, maxiter: int | None = None,
+) -> tuple[TopEigenvalues, np.ndarray]:
+    """The k largest eigenpairs of a symmetric operator (``matvec`` on float64 vectors of
+    length ``size``) by ARPACK's implicitly restarted Lanczos (``scipy.sparse.linalg.eigsh``),
+    each certified by its explicit residual |Op v - lambda v| and its gap.
+
+    ``k + guard`` pairs are computed so that the k-th value has a neighbour below it; a pair
+    ARPACK does not converge within ``maxiter`` restarts comes back with value nan, bound inf
+    and unresolved. Returns the result and the (size, k) unit Ritz vectors.
+    """
+    from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
+
+    want = min(k + guard, size - 1)
+    krylov = min(max(krylov, 2 * want + 1), size)
+    products = 0
+
+    def counted(v: np.ndarray) -> np.ndarray:
+        nonlocal products
+        products += 1
+        return np.asarray(matvec(np.asarray(v).ravel()), dtype=np.float64)
+
+    op = LinearOperator((size, size), matvec=counted, dtype=np.float64)
+    try:
+        values, vectors = eigsh(op, k=want, which="LA", ncv=krylov, v0=start, tol=tol,
+                                maxiter=maxiter or 100 * size)
+    except ArpackNoConvergence as err:
+        values, vectors = err.eigenvalues, err.eigenvectors
+    order = np.argsort(values)[::-1]
+    values, vectors = np.asarray(values)[order], np.asarray(vectors)[:, order]
+    vectors = vectors / np.linalg.norm(vectors, axis=0)
+    bounds = np.array([np.linalg.norm(counted(v) - lam * v)
+                       for lam, v in zip(values, vectors.T, strict=True)])
+    gaps = neighbour_gaps(values)
+    missing = k - min(k, values.size)
+    values = np.concatenate([values[:k], np.full(missing, np.nan)])
+    bounds = np.concatenate([bounds[:k], np.full(missing, np.inf)])
+    gaps = np.concatenate([gaps[:k], np.full(missing, np.nan)])
+    vectors = np.concatenate([vectors[:, :k], np.full((size, missing), np.nan)], axis=1)
+    result = TopEigenvalues(values, bounds, gaps, bounds < RESOLUTION * gaps, products, krylov)
+    return result, vectors
+
+
+def default_tolerance(dtype: jnp.dtype) -> float:
+    """ARPACK's relative tolerance for an operator evaluated in ``dtype``: a few hundred
+    rounding units (a product in float32 carries relative errors ~ 1e-7)."""
+    return float(300 * jnp.finfo(dtype).eps)
+
+
+@functools.partial(jax.jit, static_argnums=(0, 1))
+def _product(net: Network, which: str, params: Params, x: jax.Array, y: jax.Array,
+             v: jax.Array) -> jax.Array:
+    """Op v, compiled once per network shape (params are arguments, not constants)."""
+    return operator(net, params, x, y, which)(v)
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def _jacobian_product(net: Network, params: Params, x: jax.Array, v: jax.Array) -> jax.Array:
+    """J v on the training set, rows (a, A), compiled once per network shape."""
+    flat, unravel = ravel_pytree(params)
+    return jax.jvp(lambda p: net.apply(unravel(p), x).reshape(-1), (flat,), (v,))[1]
+
+
+def top_eigenpairs(
     net: Network, params: Params, x: ArrayLike, y: ArrayLike, k: int, which: str = "H",
-    krylov: int | None = None, seed: int | jax.Array = 0,
-) -> TopEigenvalues:
-    """The k largest eigenvalues of H (or A, B) by Lanczos with full reorthogonalization.
+    krylov: int | None = None, seed: int | jax.Array = 0, tol: float | None = None,
+) -> tuple[TopEigenvalues, np.ndarray]:
+    """The k largest eigenpairs of H (or A, B) with their certificates (``certified_top``).
 
-    ``krylov`` (default min(P, 2k + 20)) matrix-vector products from a random start vector
-    drawn with ``seed`` (an int or a typed key); the residual bounds tell whether they
-    converged.
+    ``krylov`` (default 2k + 20, at most P) is the Lanczos basis size; the start vector is
+    drawn with ``seed`` (an int or a typed key); ``tol`` is ARPACK's relative tolerance
+    (default ``default_tolerance`` of the package dtype). Products run jitted in the
+    package dtype; H is never formed.
     """
     x, y = training_set(net, x, y)
     size = num_params(params)
     krylov = min(size, 2 * k + 20) if krylov is None else krylov
-    if not 0 < k <= krylov <= size:
+    if not 0 < k <= krylov <= size or k >= size:
         raise ValueError(
-            f"need 0 < k <= krylov <= P; got k={k}, krylov={krylov}, P={size}. "
+            f"need 0 < k <= krylov <= P and k < P; got k={k}, krylov={krylov}, P={size}. "
             "Lower k or raise krylov (at most the number of parameters)."
         )
-    start = jax.random.normal(as_key(seed), (size,), x.dtype)
-    ritz, _, bounds = _ritz(net, which, krylov, params, x, y, start)
-    order = np.argsort(np.asarray(ritz))[::-1][:k]
-    return TopEigenvalues(np.asarray(ritz)[order], np.asarray(bounds)[order], krylov)
+    start = np.asarray(jax.random.normal(as_key(seed), (size,), x.dtype), dtype=np.float64)
+    return certified_top(lambda v: _product(net, which, params, x, y, jnp.asarray(v, x.dtype)),
+                         size, k, krylov, start,
+                         default_tolerance(x.dtype) if tol is None else tol)
+
+
+def top_eigenvalues(
+    net: Network, params: Params, x: ArrayLike, y: ArrayLike, k: int, which: str = "H",
+    krylov: int | None = None, seed: int | jax.Array = 0, tol: float | None = None,
+) -> TopEigenvalues:
+    """The k largest eigenvalues of H (or A, B), certified (``top_eigenpairs`` without the
+    vectors)."""
+    return top_eigenpairs(net, params, x, y, k, which, krylov, seed, tol)[0]
+
+
+def theta_overlaps(net: Network, params: Params, x: ArrayLike, vectors: ArrayLike
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """How much of each unit vector v lies in the row space of J, and along which
+    eigenvector of Theta.
+
+    With Theta = J J^T = U diag(theta) U^T, the projector on J's row space is
+    P_J = J^T Theta^-1 J, so |P_J v|^2 = sum_j c_j^2 with c_j = u_j . (J v) / sqrt(theta_j):
+    one JVP per vector, J and H never formed. Returns (|P_J v|^2 per vector, the index j of
+    Theta's eigenvalue (descending order) carrying the largest c_j^2).
+    """
+    x = jnp.asarray(x, dtype=jnp.result_type(float))
+    theta, u = np.linalg.eigh(ntk_matrix(net, params, x))
+    theta, u = theta[::-1], u[:, ::-1]
+    keep = theta > theta[0] * 1e-10
+    vectors = np.asarray(vectors, dtype=np.float64)
+    jv = np.stack([np.asarray(_jacobian_product(net, params, x, jnp.asarray(v, x.dtype)),
+                              dtype=np.float64) for v in vectors.T], axis=1)
+    c2 = np.where(keep[:, None], (u.T @ jv) ** 2 / np.where(keep, theta, 1.0)[:, None], 0.0)
+    return c2.sum(axis=0), np.argmax(c2, axis=0)
 
 
 def ntk_matrix(net: Network, params: Params, x: ArrayLike) -> np.ndarray:
@@ -272,6 +382,18 @@ class SpectralDensity:
     nodes: np.ndarray
     weights: np.ndarray
     sigma: float
+
+
+@functools.partial(jax.jit, static_argnums=(0, 1, 2))
+def _ritz(net: Network, which: str, krylov: int, params: Params, x: jax.Array, y: jax.Array,
+          start: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """Lanczos from ``start`` (matfree, full reorthogonalization): the Ritz values and their
+    quadrature weights (first components squared)."""
+    matvec = operator(net, params, x, y, which)
+    tridiag = decomp.tridiag_sym(krylov, reortho="full", custom_vjp=False)
+    _, tri, _, _ = tridiag(matvec, start)
+    ritz, vectors = jnp.linalg.eigh(tri)
+    return ritz, vectors[0] ** 2
 
 
 def spectral_density(
