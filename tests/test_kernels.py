@@ -5,8 +5,15 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from widenets_nb.kernels import _quadrature, gaussian_expectations, infinite_width
+from widenets_nb.correlators.estimate import default_inputs
+from widenets_nb.kernels import (
+    _quadrature,
+    gaussian_expectations,
+    infinite_width,
+    sign_kernels,
+)
 from widenets_nb.nets import Network, activation, init_many, outputs_at_init
+from widenets_nb.ntk import ntk
 
 X = np.array([[0.2, 0.9, 0.4, 0.7], [0.8, 0.1, 0.5, 0.3]])
 
@@ -131,3 +138,52 @@ def test_kernel_gradients_in_the_inputs_match_finite_differences():
     h = 1e-6
     numeric = [(entry(X[0] + h * e) - entry(X[0] - h * e)) / (2 * h) for e in np.eye(4)]
     np.testing.assert_allclose(grad, numeric, rtol=1e-6)
+
+
+SIGN_NETS = [Network(input_dim=4, depth=1, activation="linear", init="sign"),
+             Network(input_dim=3, depth=1, activation="linear", init="sign", weight_std=1.3,
+                     first_bias=True, readout_bias=True, bias_std=0.7, input_scaling=True)]
+
+
+@pytest.mark.parametrize("net", SIGN_NETS)
+def test_sign_kernels_of_a_linear_network_are_the_gaussian_ones(net):
+    x = default_inputs(3, net.input_dim)
+    sign, gauss = sign_kernels(net, x), infinite_width(net, x)
+    np.testing.assert_allclose(sign.nngp, gauss.nngp, rtol=1e-12)
+    np.testing.assert_allclose(sign.ntk, gauss.ntk, rtol=1e-12)
+
+
+def test_sign_kernels_match_monte_carlo_and_differ_from_the_gaussian_limit_at_d4():
+    """+-1 weights, tanh, the tables' inputs (U[0,1]^4, no input scaling). With one hidden
+    layer E[f f'] and E[Theta_0] equal their n -> infinity limits at every width, so 4000
+    initializations at width 64 test the limit itself."""
+    x = default_inputs(2, 4)
+    net = Network(input_dim=4, width=64, depth=1, activation="tanh", init="sign")
+    params = init_many(net, jax.random.key(0), 4000)
+    theta = np.asarray(jax.vmap(lambda p: ntk(net, p, x))(params))
+    f = np.asarray(jax.vmap(lambda p: net.scalar(p, x))(params))
+    sign, gauss = sign_kernels(net, x), infinite_width(net, x)
+    for samples, exact in ((f[:, :, None] * f[:, None, :], sign.nngp), (theta, sign.ntk)):
+        mean, se = samples.mean(0), samples.std(0, ddof=1) / np.sqrt(len(samples))
+        assert np.all(np.abs(mean - exact) < 4 * se), (mean, exact, se)
+    # the NTK's off-diagonal is resolved far from the Gaussian limit
+    assert abs(mean[0, 1] - gauss.ntk[0, 1]) > 10 * se[0, 1], (mean, gauss.ntk, se)
+    # the relative differences the module docstring quotes
+    rel = lambda a, b: np.asarray(a / b - 1)  # noqa: E731
+    np.testing.assert_allclose(rel(sign.ntk, gauss.ntk)[0, 1], -0.088, atol=0.002)
+    np.testing.assert_allclose(np.diag(rel(sign.nngp, gauss.nngp)), [0.040, 0.095],
+                               atol=0.002)
+    relu = dataclasses.replace(net, activation="relu")
+    np.testing.assert_allclose(rel(sign_kernels(relu, x).ntk, infinite_width(relu, x).ntk),
+                               [[0, -0.057], [-0.057, 0]], atol=0.002)
+    x16 = default_inputs(2, 16)
+    wide = dataclasses.replace(net, input_dim=16)
+    np.testing.assert_allclose(rel(sign_kernels(wide, x16).ntk, infinite_width(wide, x16).ntk)
+                               [0, 1], -0.031, atol=0.002)
+
+
+def test_sign_kernels_reject_deep_or_wide_inputs():
+    with pytest.raises(ValueError, match="depth 1 and at most 16 signs"):
+        sign_kernels(Network(input_dim=4, depth=2, activation="tanh"), X)
+    with pytest.raises(ValueError, match="got depth 1, 17 signs"):
+        sign_kernels(Network(input_dim=17, depth=1, activation="tanh"), np.ones((1, 17)))

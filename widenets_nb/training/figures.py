@@ -28,9 +28,10 @@ def drift(scalings: Sequence[Scaling], names: Sequence[str] | None = None,
     return scaling_figure(scalings, title, "mean |Θ_t - Θ_0|", names, DRIFT_GUIDES)
 
 
-def variances(scalings: Sequence[Scaling], title: str = "Thm 10-11: variances") -> go.Figure:
+def variances(scalings: Sequence[Scaling], title: str = "Thm 10-11: variances",
+              names: Sequence[str] | None = None) -> go.Figure:
     """Var[Θ_0] (Thm 10: n^-1) and Var[Θ_T - Θ_0] (Thm 11: n^-2) against width."""
-    return scaling_figure(scalings, title, "variance over initializations")
+    return scaling_figure(scalings, title, "variance over initializations", names)
 
 
 def linearity(scalings: Sequence[Scaling],
