@@ -1,0 +1,100 @@
+"""Command ``theory``: the 1/n prediction E[C](n) = infinite_width + coefficient_1_over_n / n.
+
+    python -m widenets_nb theory kernel --activation tanh --depth 3
+    python -m widenets_nb theory four_point --activation gelu --depth 2 --bias \\
+        --inputs '[[1,0,0,0],[0,1,0,0],[1,1,0,0],[0.5,0,1,0]]'
+
+The correlators and default inputs are those of ``measure`` and ``exact`` (Table 1 row 1,
+``f1 f2``, and row 2, ``f1 f2 f3 f4``; inputs ``default_inputs(count, D)``, U[0,1]^D).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+import numpy as np
+
+from ..correlators.estimate import default_inputs
+from ..nets import ACTIVATIONS, Network
+from . import quadrature
+from .statistics import four_point, kernel
+
+#: statistic -> (correlator, number of input vectors it takes)
+STATISTICS: dict[str, tuple[str, tuple[int, ...]]] = {
+    "kernel": ("f1 f2", (1, 2)),
+    "four_point": ("f1 f2 f3 f4", (4,)),
+}
+
+
+def _inputs(text: str | None, statistic: str, input_dim: int) -> np.ndarray:
+    counts = STATISTICS[statistic][1]
+    if text is None:
+        if input_dim < 1:
+            raise ValueError(f"--input-dim must be a positive integer, got {input_dim}.")
+        return default_inputs(max(counts), input_dim)
+    try:
+        rows = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ValueError(f"--inputs is not valid JSON ({err.msg}); give a list of input "
+                         "vectors such as '[[1, 0], [0.5, 2]]'.") from None
+    try:
+        x = np.asarray(rows, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError("--inputs must be a list of equal-length lists of numbers, "
+                         "e.g. '[[1, 0], [0.5, 2]]'.") from None
+    if x.ndim != 2 or x.shape[1] < 1 or not np.all(np.isfinite(x)):
+        raise ValueError(f"--inputs must be a list of equal-length lists of finite numbers; "
+                         f"got an array of shape {x.shape}.")
+    if x.shape[0] not in counts:
+        want = " or ".join(str(c) for c in counts)
+        raise ValueError(f"{statistic} needs {want} input vectors (one per distinct label "
+                         f"of {STATISTICS[statistic][0]!r}), got {x.shape[0]}.")
+    return x
+
+
+def _theory(args: argparse.Namespace) -> dict[str, Any]:
+    if args.statistic not in STATISTICS:
+        raise ValueError(f"unknown statistic {args.statistic!r}; choose one of "
+                         f"{', '.join(STATISTICS)}.")
+    if args.activation not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {args.activation!r}; choose one of "
+                         f"{', '.join(ACTIVATIONS)}.")
+    x = _inputs(args.inputs, args.statistic, args.input_dim)
+    net = Network(input_dim=x.shape[1], depth=args.depth, activation=args.activation,
+                  bias=args.bias)
+    if args.statistic == "kernel":
+        p = kernel(net, x)
+        value, coefficient = p.infinite_width[0, -1], p.coefficient_1_over_n[0, -1]
+    else:
+        p = four_point(net, x)
+        value, coefficient = p.infinite_width, p.coefficient_1_over_n
+    return {
+        "statistic": args.statistic,
+        "correlator": STATISTICS[args.statistic][0],
+        "activation": args.activation,
+        "depth": args.depth,
+        "bias": args.bias,
+        "inputs": x.tolist(),
+        "infinite_width": float(value),
+        "coefficient_1_over_n": float(coefficient),
+        "method": "layer recursions of K, its 1/n correction K1 and the four-point vertex V "
+                  f"(widenets_nb.theory.recursions), Gauss-Hermite points per axis "
+                  f"{quadrature.POINTS[2]} (2-D) and {quadrature.POINTS[4]} (4-D)",
+    }
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add ``theory`` to the CLI."""
+    p = sub.add_parser("theory", help="the analytic 1/n coefficient of a correlator at "
+                                      "initialization (finite-width recursions)")
+    p.add_argument("statistic", help=f"one of: {', '.join(STATISTICS)}")
+    p.add_argument("--activation", default="tanh", help="an activation with four smooth "
+                   "derivatives: linear, tanh, erf, gelu, sin, softplus (default tanh)")
+    p.add_argument("--depth", type=int, default=3, help="hidden layers d (default 3)")
+    p.add_argument("--bias", action="store_true", help="biases b_1..b_{d-1} (App. B.3)")
+    p.add_argument("--inputs", default=None, help="JSON list of input vectors, one per "
+                   "distinct label in sorted order (default: the tables' U[0,1]^D draw)")
+    p.add_argument("--input-dim", type=int, default=4, help="D of the default inputs")
+    p.set_defaults(run=_theory)
