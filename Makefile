@@ -7,7 +7,7 @@ ARGS ?=
 # Jupyter refuses to run as root unless told; containers often run as root.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test install lint pytest nbval browser screenshots clean
+.PHONY: lab app test install lint pytest nbval browser browser-note screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,10 @@ install: $(STAMP)
 
 lab: install
 	$(BIN)/jupyter lab --notebook-dir=notebooks $(ROOT_FLAG) $(ARGS)
+
+# The notebooks as standalone apps (Voila): panels and figures, no code cells.
+app: install
+	$(BIN)/voila $(ARGS) notebooks
 
 lint: install
 	$(BIN)/ruff check .
@@ -43,7 +47,17 @@ screenshots:
 	mkdir -p docs/screenshots
 	for f in build/screenshots/*-panel.png; do cp "$$f" "docs/screenshots/$$(basename "$$f" -panel.png).png"; done
 
+# Without Chromium the browser tests are skipped: say so as the very last line.
+CHROMIUM := $(or $(WIDENETS_CHROMIUM),/usr/bin/chromium)
+browser-note:
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+		echo "make test: the browser tests did NOT run: Chromium is missing at $(CHROMIUM)" \
+			"(install Debian's package: sudo apt-get install chromium;" \
+			"WIDENETS_REQUIRE_BROWSER=1 turns this into a failure)."; \
+	fi
+
 test: lint pytest nbval browser
+	@$(MAKE) --no-print-directory browser-note
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .ruff_cache

@@ -236,3 +236,66 @@ def screenshots_dir() -> Path:
     SCREENSHOTS_DIR.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS_DIR
 
+
+
+@dataclass(frozen=True)
+class VoilaServer:
+    """A running Voila app server (``make app``): its base URL and log file."""
+
+    url: str
+    log: Path
+
+    def notebook_url(self, name: str) -> str:
+        return f"{self.url}/voila/render/{name}"
+
+    def log_tail(self, chars: int = 4000) -> str:
+        return self.log.read_text(errors="replace")[-chars:]
+
+
+@pytest.fixture(scope="session")
+def voila(chromium_executable: str, tmp_path_factory: pytest.TempPathFactory,
+          pytestconfig: pytest.Config) -> VoilaServer:
+    """Voila serving ``notebooks/`` as apps, as ``make app`` does; terminated at the end."""
+    root = notebooks_dir(pytestconfig)
+    home = tmp_path_factory.mktemp("voila")
+    port = _free_port()
+    env = dict(
+        os.environ,
+        JUPYTER_CONFIG_DIR=str(home / "config"),
+        JUPYTER_RUNTIME_DIR=str(home / "runtime"),
+        JUPYTER_DATA_DIR=str(home / "data"),
+        JUPYTER_PLATFORM_DIRS="1",
+        PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        WIDENETS_PROFILE="quick",
+        PYTHONUNBUFFERED="1",
+    )
+    command = [sys.executable, "-m", "voila", "--no-browser", "--Voila.ip=127.0.0.1",
+               f"--port={port}", "--Voila.port_retries=0", str(root)]
+    BUILD_DIR.mkdir(exist_ok=True)
+    server = VoilaServer(f"http://127.0.0.1:{port}", BUILD_DIR / "browser-voila.log")
+    with server.log.open("w") as log:
+        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                   stdin=subprocess.DEVNULL, cwd=root)
+        try:
+            deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+            while True:
+                if process.poll() is not None:
+                    raise RuntimeError(f"Voila exited with {process.returncode}:\n"
+                                       f"{server.log_tail()}")
+                try:
+                    with urllib.request.urlopen(server.url, timeout=5):
+                        break
+                except OSError as err:
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"Voila did not answer within "
+                                           f"{SERVER_START_TIMEOUT_S} s:\n"
+                                           f"{server.log_tail()}") from err
+                    time.sleep(0.5)
+            yield server
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=20)

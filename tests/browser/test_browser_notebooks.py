@@ -276,8 +276,11 @@ def changed(page, panel, before: str, timeout_ms: int) -> bool:
         return False
 
 
-def interact(page, notebook: Path) -> tuple[object, list[str]]:
-    """Touch the notebook's panel; returns the panel and the steps taken (asserts change)."""
+def interact(page, notebook: Path, idle: str = JS_KERNEL_IDLE) -> tuple[object, list[str]]:
+    """Touch the notebook's panel; returns the panel and the steps taken (asserts change).
+
+    ``idle`` is a JS condition that holds once the kernel has nothing left to do (Voila
+    pages have no JupyterLab application to ask, and pass one of their own)."""
     spec = INTERACTIONS.get(notebook.stem, Interaction())
     panels = (page.locator(".jp-Notebook .jp-OutputArea-output")
               .filter(has=page.locator(".js-plotly-plot"))
@@ -303,7 +306,7 @@ def interact(page, notebook: Path) -> tuple[object, list[str]]:
             assert widget is not None, f"no slider {spec.slider!r} in panel #{spec.panel}"
             steps.append(move_slider(widget, spec.down))
     if not steps or not changed(page, panel, before, timeout_ms=5_000 if steps else 0):
-        page.wait_for_function(JS_KERNEL_IDLE, timeout=INTERACTION_TIMEOUT_MS)
+        page.wait_for_function(idle, timeout=INTERACTION_TIMEOUT_MS)
         if not steps or not changed(page, panel, before, timeout_ms=1_000):
             button = panel.locator(".widget-button", has_text=spec.button)
             assert button.count(), (f"the figure did not change after {steps} and the panel "
@@ -312,7 +315,7 @@ def interact(page, notebook: Path) -> tuple[object, list[str]]:
             steps.append(f"pressed {spec.button!r}")
     assert changed(page, panel, before, timeout_ms=INTERACTION_TIMEOUT_MS), (
         f"{notebook.name}: the figure's data did not change after: {'; '.join(steps)}")
-    page.wait_for_function(JS_KERNEL_IDLE, timeout=INTERACTION_TIMEOUT_MS)
+    page.wait_for_function(idle, timeout=INTERACTION_TIMEOUT_MS)
     return panel, steps
 
 
