@@ -39,14 +39,22 @@ def test_corrected_prediction_beats_the_infinite_width_one_on_every_seed(sweep):
     assert np.all(corr < lead / 3)
 
 
+def two_point_slope(s: results.Scaling) -> float:
+    """log(mean error) between the smallest and the largest width, per log(width)."""
+    return float(np.log(s.values[-1] / s.values[0]) / np.log(s.widths[-1] / s.widths[0]))
+
+
 def test_error_slopes_separate(sweep):
     """The corrected error falls faster with width than the leading one (expected -2 vs -1);
-    with two widths and three seeds we ask for a gap of 0.5 in the fitted slope."""
+    with two widths and three seeds we ask for a gap of 0.5 in the two-point slope of the
+    mean errors. Two widths and three initializations are too few for a fitted exponent
+    with a valid interval: the ``Scaling`` says "not fitted" and why."""
     for q in experiments.QUANTITIES:
         lead = sweep.scaling("tanh", q, "leading_discrete")
         corr = sweep.scaling("tanh", q, "corrected_discrete")
-        assert -1.6 < lead.slope < -0.5
-        assert corr.slope < lead.slope - 0.5
+        assert -1.6 < two_point_slope(lead) < -0.5
+        assert two_point_slope(corr) < two_point_slope(lead) - 0.5
+        assert lead.slope is None and corr.slope is None and "needs" in corr.note
         assert (lead.predicted, corr.predicted) == (-1.0, -2.0)
         assert corr.counts == (PROTOCOL.inits,) * 2
         # the Scaling's mean is the mean of the runs' errors

@@ -11,12 +11,22 @@ This is the only module that reads the environment, once, at import:
 - ``WIDENETS_COMPILATION_CACHE``: ``0`` to switch off JAX's persistent compilation cache
   (default ``1``: compiled programs are kept in ``COMPILATION_CACHE_DIR``, the ``xla``
   folder of the cache directory, so a restarted kernel reuses them); see ``apply``.
+- ``VOILA_BASE_URL`` (set by Voila in its kernels): progress bars are written as text, which
+  the app hides, instead of widgets; see ``tqdm``.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 from pathlib import Path
+
+# Progress bars for the package (``from widenets_nb.config import tqdm``): tqdm.auto's widget
+# bars in notebooks, text elsewhere. In a Voila app a widget bar that closes itself when
+# done (leave=False) would stay on the page as "Error displaying widget: model not found",
+# and the panels show their own progress there, so the bars are text (hidden by the app).
+tqdm = importlib.import_module("tqdm.std" if "VOILA_BASE_URL" in os.environ
+                               else "tqdm.auto").tqdm
 
 PROFILES: tuple[str, ...] = ("quick", "standard", "paper")
 

@@ -22,8 +22,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 from jax.typing import ArrayLike
-from tqdm.auto import tqdm
 
+from .config import tqdm
 from .nets import Network, Params
 from .ntk import ntk, ntk_entry, ntk_max_eigenvalue
 

@@ -23,7 +23,8 @@ import jax
 import numpy as np
 from jax.experimental import multihost_utils
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
-from tqdm.auto import tqdm
+
+from .config import tqdm
 
 AXIS = "inits"
 

@@ -17,6 +17,7 @@ restarted kernel answers from there.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import html
 import math
@@ -63,6 +64,11 @@ def replace_figure(widget: go.FigureWidget, fig: go.Figure) -> None:
         widget.add_traces(list(fig.data))
         widget.data = widget.data[old:]
         widget.layout = fig.layout
+    # Plotly sends the changes above as one-off messages; a view created later (a Voila page
+    # connecting after the notebook ran, a reloaded page) starts from the synced state, so
+    # that state is brought up to date too.
+    widget._widget_data = copy.deepcopy(widget._data)
+    widget._widget_layout = copy.deepcopy(widget._layout)
 
 
 class Panel(W.VBox):
@@ -222,6 +228,7 @@ class Panel(W.VBox):
         if fresh:
             old, self.figure = self.figure, go.FigureWidget(fig)
             self.children = tuple(self.figure if c is old else c for c in self.children)
+            old.close()
         else:
             replace_figure(self.figure, fig)
         self._drawn = time.monotonic()

@@ -9,6 +9,7 @@ and press its "Run" button until the figure's data changes (as in JupyterLab, se
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,10 @@ APPS = ("01_correlation_functions", "04_finite_width_dynamics")
 # Voila has no JupyterLab application to ask whether the kernel is idle; the interaction
 # waits for the figure itself instead.
 ALWAYS = "() => true"
+# jupyterlab-plotly's renderer, once a static figure is drawn, stores a PNG of it in the
+# output model (``model.setData``); Voila's output models are read-only and lack that
+# method. The figure itself is drawn (asserted below); only that PNG cache fails.
+KNOWN_ERRORS = re.compile(r"\bsetData is not a function")
 JS_VIEWS = """() => Array.from(document.querySelectorAll('.jp-OutputArea-output'))
   .filter(node => node.querySelector('.widget-button, .widget-slider, .widget-dropdown')
                   || /Loading widget|Error displaying widget/.test(node.innerText))
@@ -59,6 +64,7 @@ def test_notebook_as_a_voila_app(name: str, voila, browser_context,
         panel, steps = interact(page, Path(f"{name}.ipynb"), idle=ALWAYS)
         clock(f"figure changed after {'; '.join(steps)}")
         panel.screenshot(path=screenshots_dir / f"voila-{name}.png")
-        assert not errors, f"{name}: uncaught errors in the page: {errors}"
+        unexpected = [e for e in errors if not KNOWN_ERRORS.search(e)]
+        assert not unexpected, f"{name}: uncaught errors in the page: {unexpected}"
     finally:
         page.close()

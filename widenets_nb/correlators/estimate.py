@@ -67,9 +67,9 @@ import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
 from jax.typing import ArrayLike
-from tqdm.auto import tqdm
 
 from .. import cache
+from ..config import tqdm
 from ..fits import moment
 from ..nets import Network, Params
 from . import lazy

@@ -26,9 +26,9 @@ from typing import Any
 
 import jax.numpy as jnp
 import numpy as np
-from tqdm.auto import tqdm
 
 from .. import fits, paper, results
+from ..config import tqdm
 from ..results import Report, Scaling, format_slope, scaling
 from . import solvers
 from .measurements import (

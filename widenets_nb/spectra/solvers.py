@@ -28,8 +28,8 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 from jax.typing import ArrayLike
 from matfree import decomp, stochtrace
-from tqdm.auto import tqdm
 
+from ..config import tqdm
 from ..nets import Network, Params
 from ..ntk import ntk
 

@@ -32,9 +32,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
-from tqdm.auto import tqdm
 
 from .. import cache, config, results
+from ..config import tqdm
 from ..data import load_mnist
 from ..dynamics import TrainConfig, log_steps, loss_scale, train_many
 from ..kernels import infinite_width
