@@ -50,6 +50,7 @@ from collections.abc import Sequence
 
 import numpy as np
 from jax.typing import ArrayLike
+from scipy import optimize, stats
 
 STATISTICS: tuple[str, ...] = ("mean", "variance")
 #: How a slope's confidence interval is computed (``Fit.method``; see the module docstring).
@@ -126,8 +127,6 @@ def student_interval(widths: ArrayLike, values: ArrayLike, stderr: ArrayLike,
     """The ``STUDENT`` interval of the weighted slope: s +- t_nu sigma_s with
     sigma_s^2 = sum_i c_i^2 sigma_i^2 and the Welch-Satterthwaite
     nu = sigma_s^4 / sum_i (c_i^2 sigma_i^2)^2 / nu_i (``dof``: nu_i per width)."""
-    from scipy import stats
-
     values = np.abs(np.asarray(values, dtype=np.float64))
     weights = _log_weights(values, stderr)
     c = slope_coefficients(widths, weights)
@@ -200,8 +199,6 @@ def _blocks_interval(n: np.ndarray, arrays: Sequence[np.ndarray], values: np.nda
                      ) -> tuple[float, float]:
     """Delete-a-block jackknife of the weighted slope, with a t quantile on
     ``BLOCK_COUNT - 1`` degrees of freedom."""
-    from scipy import stats
-
     c = slope_coefficients(n, _log_weights(values, errors))
     size = min(x.size for x in arrays) // BLOCK_COUNT
     left_out = []
@@ -297,8 +294,6 @@ def fit_with_correction(widths: Sequence[int], values: ArrayLike, stderr: ArrayL
     Raises:
       NotFittable: fewer than four resolved widths (three parameters and a residual).
     """
-    from scipy import optimize, stats
-
     n = np.asarray(widths, dtype=np.float64)
     values = np.abs(np.asarray(values, dtype=np.float64))
     stderr = np.asarray(stderr, dtype=np.float64)

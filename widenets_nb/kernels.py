@@ -31,6 +31,7 @@ also against a Monte Carlo estimate of the +-1 network).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 from functools import cache
 
@@ -131,6 +132,13 @@ def infinite_width(net: Network, x1: ArrayLike, x2: ArrayLike | None = None) -> 
     """
     x1 = _inputs(net, x1, "x1")
     x2 = x1 if x2 is None else _inputs(net, x2, "x2")
+    # one compiled recursion per architecture: the width and the outputs do not enter
+    return Kernels(*_recursion(dataclasses.replace(net, width=1, outputs=1), x1, x2))
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def _recursion(net: Network, x1: jax.Array, x2: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """The NNGP kernel and NTK of ``infinite_width``, compiled once per architecture."""
     sw2, sb2 = net.weight_std**2, net.bias_std**2
     c2 = 1.0 / net.input_dim if net.input_scaling else 1.0
     first = sb2 if net.first_bias else 0.0
@@ -147,7 +155,7 @@ def infinite_width(net: Network, x1: ArrayLike, x2: ArrayLike | None = None) -> 
         theta = sw2 * theta * dd + k
     ss, dd = _layer(net.activation, d1, d2, k)
     nngp = sw2 * ss + (sb2 if net.readout_bias else 0.0)
-    return Kernels(nngp=nngp, ntk=sw2 * theta * dd + nngp)
+    return nngp, sw2 * theta * dd + nngp
 
 
 def _layer(name: str, d1: jax.Array, d2: jax.Array, k: jax.Array

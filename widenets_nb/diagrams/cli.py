@@ -11,6 +11,7 @@ import json
 from fractions import Fraction
 from typing import Any
 
+from ..correlators.estimate import INPUT_SEED
 from .exact import ExactCorrelator, ExactVariance, as_correlator, exact, exact_correlator
 from .feynman import leading_diagrams
 
@@ -121,8 +122,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     exact.add_argument("--inputs", default=None,
                        help="JSON list of input vectors, one per distinct label in sorted "
                             "order; integers, decimals and 'p/q' strings are exact")
-    exact.add_argument("--seed", type=int, default=0,
-                       help="seed of the default inputs U[0,1]^D (without --inputs)")
+    exact.add_argument("--seed", type=int, default=INPUT_SEED,
+                       help="seed of the default inputs U[0,1]^D (without --inputs; the "
+                            "default draws the inputs `measure` and `theory` use)")
     exact.add_argument("--input-dim", type=int, default=4, help="D of the default inputs")
     exact.set_defaults(run=_exact)
     diagrams = sub.add_parser("diagrams", help="list the Feynman diagrams of a correlator "
