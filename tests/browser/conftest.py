@@ -11,6 +11,7 @@ Without Chromium (or Playwright) the tests are skipped with a one-line reason, u
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -19,6 +20,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -134,19 +136,38 @@ def _write_settings(settings_dir: Path) -> None:
         path.write_text(json.dumps(values))
 
 
-def _wait_until_up(process: subprocess.Popen, server: LabServer) -> None:
-    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"JupyterLab exited with {process.returncode}:\n"
-                               f"{server.log_tail()}")
+@contextlib.contextmanager
+def _running(name: str, command: list[str], env: dict[str, str], cwd: Path, log: Path,
+             ready: Callable[[], object]) -> Iterator[None]:
+    """Run a server until the block ends (then terminate it, killing it if it lingers);
+    ``ready`` raises ``OSError`` until the server answers."""
+    with log.open("w") as out:
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                   stdin=subprocess.DEVNULL, cwd=cwd)
         try:
-            server.api("status")
-            return
-        except OSError:
-            time.sleep(0.5)
-    raise RuntimeError(f"JupyterLab did not answer within {SERVER_START_TIMEOUT_S} s:\n"
-                       f"{server.log_tail()}")
+            deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+            while True:
+                if process.poll() is not None:
+                    raise RuntimeError(f"{name} exited with {process.returncode}:\n"
+                                       f"{log.read_text(errors='replace')[-4000:]}")
+                try:
+                    ready()
+                    break
+                except OSError as err:
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"{name} did not answer within "
+                                           f"{SERVER_START_TIMEOUT_S} s:\n"
+                                           f"{log.read_text(errors='replace')[-4000:]}"
+                                           ) from err
+                    time.sleep(0.5)
+            yield
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=20)
 
 
 @pytest.fixture(scope="session")
@@ -187,19 +208,8 @@ def lab(chromium_executable: str, tmp_path_factory: pytest.TempPathFactory,
     ]
     BUILD_DIR.mkdir(exist_ok=True)
     server = LabServer(f"http://127.0.0.1:{port}", token, BUILD_DIR / "browser-jupyterlab.log")
-    with server.log.open("w") as log:
-        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL, cwd=root)
-        try:
-            _wait_until_up(process, server)
-            yield server
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=20)
+    with _running("JupyterLab", command, env, root, server.log, lambda: server.api("status")):
+        yield server
 
 
 @pytest.fixture(scope="session")
@@ -273,29 +283,10 @@ def voila(chromium_executable: str, tmp_path_factory: pytest.TempPathFactory,
                f"--port={port}", "--Voila.port_retries=0", str(root)]
     BUILD_DIR.mkdir(exist_ok=True)
     server = VoilaServer(f"http://127.0.0.1:{port}", BUILD_DIR / "browser-voila.log")
-    with server.log.open("w") as log:
-        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL, cwd=root)
-        try:
-            deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-            while True:
-                if process.poll() is not None:
-                    raise RuntimeError(f"Voila exited with {process.returncode}:\n"
-                                       f"{server.log_tail()}")
-                try:
-                    with urllib.request.urlopen(server.url, timeout=5):
-                        break
-                except OSError as err:
-                    if time.monotonic() > deadline:
-                        raise RuntimeError(f"Voila did not answer within "
-                                           f"{SERVER_START_TIMEOUT_S} s:\n"
-                                           f"{server.log_tail()}") from err
-                    time.sleep(0.5)
-            yield server
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=20)
+
+    def ready() -> None:
+        with urllib.request.urlopen(server.url, timeout=5):
+            pass
+
+    with _running("Voila", command, env, root, server.log, ready):
+        yield server
