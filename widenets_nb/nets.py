@@ -186,31 +186,38 @@ def _sample(kind: str, key: jax.Array, shape: tuple[int, ...]) -> jax.Array:
     return jax.random.normal(key, shape, dtype=jnp.result_type(float))
 
 
-def forward(params: Params, x: ArrayLike, net: Network) -> jax.Array:
-    """Eq. (2) / (23-25) for inputs ``x`` of shape (..., D)."""
+def preactivations(params: Params, x: ArrayLike, net: Network) -> list[jax.Array]:
+    """Eq. (2) / (23-25): the hidden preactivations z_1 .. z_d for inputs ``x`` (..., D),
+    each of shape (..., n_l)."""
     x = jnp.asarray(x, dtype=jnp.result_type(float))
     if x.shape[-1:] != (net.input_dim,):
         raise ValueError(
             f"input has shape {x.shape}; its last axis must be input_dim={net.input_dim}."
         )
     s = activation(net.activation)
-    sw, sb = net.weight_std, net.bias_std
+    sw = net.weight_std
     scale = net.input_dim**-0.5 if net.input_scaling else 1.0
-
-    def add_bias(z: jax.Array, name: str) -> jax.Array:
-        b = params[name]
-        return z + sb * b.reshape((1,) * (z.ndim - 1) + b.shape)
-
     z = sw * scale * (x @ params["U"].T)
     if net.first_bias:
-        z = add_bias(z, "b0")
-    widths = net.widths
+        z = _add_bias(z, params["b0"], net)
+    zs = [z]
     for layer in range(1, net.depth):
-        z = s(z) @ params[f"W{layer}"].T * (sw * widths[layer - 1] ** -0.5)
+        z = s(z) @ params[f"W{layer}"].T * (sw * net.widths[layer - 1] ** -0.5)
         if net.bias:
-            z = add_bias(z, f"b{layer}")
-    out = s(z) @ params["V"] * (sw * widths[-1] ** -0.5)
-    return add_bias(out, "bout") if net.readout_bias else out
+            z = _add_bias(z, params[f"b{layer}"], net)
+        zs.append(z)
+    return zs
+
+
+def _add_bias(z: jax.Array, b: jax.Array, net: Network) -> jax.Array:
+    return z + net.bias_std * b.reshape((1,) * (z.ndim - 1) + b.shape)
+
+
+def forward(params: Params, x: ArrayLike, net: Network) -> jax.Array:
+    """Eq. (2) / (23-25) for inputs ``x`` of shape (..., D)."""
+    z = preactivations(params, x, net)[-1]
+    out = activation(net.activation)(z) @ params["V"] * (net.weight_std * net.widths[-1] ** -0.5)
+    return _add_bias(out, params["bout"], net) if net.readout_bias else out
 
 
 def init_many(net: Network, key: ArrayLike, count: int) -> Params:

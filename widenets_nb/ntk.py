@@ -34,7 +34,7 @@ import jax.numpy as jnp
 from jax.flatten_util import ravel_pytree
 from jax.typing import ArrayLike
 
-from .nets import Network, Params, derivatives
+from .nets import Network, Params, derivatives, preactivations
 
 MEMORY_BYTES = 2**30
 METHODS: tuple[str, ...] = ("jacobian", "vector_products")
@@ -76,21 +76,10 @@ def _features(net: Network, params: Params, x: jax.Array
     """Per layer l = 1..d: g_l = d f / d z_l, shape (N, k, n_l), and h_{l-1} (h_0 = x),
     plus h_d last in the second list."""
     s, ds = derivatives(net.activation, 1)
-    sw, sb = net.weight_std, net.bias_std
-    widths = net.widths
-    scale = net.input_dim**-0.5 if net.input_scaling else 1.0
-    z = sw * scale * x @ params["U"].T
-    if net.first_bias:
-        z = z + sb * params["b0"][None, :]
-    zs, hs = [z], [x]
-    for layer in range(1, net.depth):
-        h = s(z)
-        z = sw * widths[layer - 1] ** -0.5 * h @ params[f"W{layer}"].T
-        if net.bias:
-            z = z + sb * params[f"b{layer}"][None, :]
-        zs.append(z)
-        hs.append(h)
-    hs.append(s(z))
+    sw, widths = net.weight_std, net.widths
+    zs = preactivations(params, x, net)
+    hs = [x, *(s(z) for z in zs)]
+    z = zs[-1]
     g = sw * widths[-1] ** -0.5 * params["V"].T[None] * ds(z)[:, None, :]
     gs = [g]
     for layer in range(net.depth - 1, 0, -1):
