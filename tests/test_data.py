@@ -1,12 +1,14 @@
 import gzip
 import hashlib
 import shutil
+import sys
 
 import numpy as np
 import pytest
 
 from widenets_nb import config
 from widenets_nb.data import BUNDLE, FILES, build, load_mnist, read_idx, verify_md5
+from widenets_nb.data.__main__ import main
 
 
 def _write_idx(path, array):
@@ -153,3 +155,12 @@ def test_copy_of_bundle_loads(tmp_path):
     copy = tmp_path / "copy.npz"
     shutil.copy(BUNDLE, copy)
     assert len(load_mnist(path=copy, samples_per_class=10)) == 20
+
+
+def test_build_tfds_without_tfds_is_a_clear_error(monkeypatch, tmp_path, capsys):
+    monkeypatch.setitem(sys.modules, "tensorflow_datasets", None)  # import fails
+    assert main(["build", "--tfds", "--data-dir", str(tmp_path)]) == 2
+    assert r"pip install -e .[tfds]" in capsys.readouterr().err
+    with pytest.raises(ImportError, match=r"pip install -e .\[tfds\]"):
+        load_mnist(source="tfds", data_dir=tmp_path)
+    assert not any(tmp_path.iterdir())

@@ -5,6 +5,10 @@ The bundled file ``data/mnist_subset.npz`` holds the first ``TRAIN_PER_DIGIT`` t
 files; ``python -m widenets_nb.data build`` rebuilds it from ``../shared/data/mnist/`` after
 checking their md5 values. ``load_mnist`` subsamples it with a seed, scales pixels to [0, 1]
 and flattens them; labels are +-1 for two digits and one-hot for three.
+
+The same subset is also a TensorFlow Datasets dataset, ``widenets_mnist`` in ``TFDS_DIR``
+(``<WIDENETS_CACHE>/tfds``), prepared offline by ``python -m widenets_nb.data build --tfds``
+(``tfds_builder``); ``load_mnist(source="tfds")`` reads it, without TensorFlow.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import gzip
 import hashlib
 import zipfile
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 
@@ -30,6 +35,8 @@ FILES = {
     "test_labels": "t10k-labels-idx1-ubyte.gz",
 }
 REBUILD = "rebuild it with `python -m widenets_nb.data build`"
+TFDS_DIR = config.CACHE_DIR / "tfds"
+SPLITS = ("train", "test")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,25 +95,35 @@ def verify_md5(source: Path) -> None:
             )
 
 
-def build(source: Path = config.MNIST_SOURCE_DIR, target: Path = BUNDLE) -> Path:
-    """Write the bundled subset from the original IDX files (md5-verified)."""
+def subset_from_idx(source: Path = config.MNIST_SOURCE_DIR) -> dict[str, np.ndarray]:
+    """The bundle's arrays from the original IDX files in ``source`` (md5-verified): the first
+    ``TRAIN_PER_DIGIT`` training and ``TEST_PER_DIGIT`` test images of every digit, in file
+    order, as ``{split}_images`` (N, 784) uint8 and ``{split}_labels`` (N,) uint8."""
     verify_md5(source)
     arrays: dict[str, np.ndarray] = {}
-    for split, per_digit in (("train", TRAIN_PER_DIGIT), ("test", TEST_PER_DIGIT)):
+    for split, per_digit in zip(SPLITS, (TRAIN_PER_DIGIT, TEST_PER_DIGIT), strict=True):
         images = read_idx(source / FILES[f"{split}_images"])
         labels = read_idx(source / FILES[f"{split}_labels"])
         keep = np.concatenate([np.flatnonzero(labels == d)[:per_digit] for d in range(10)])
         keep.sort()
         arrays[f"{split}_images"] = images[keep].reshape(len(keep), -1)
         arrays[f"{split}_labels"] = labels[keep]
+    return arrays
+
+
+def build(source: Path = config.MNIST_SOURCE_DIR, target: Path = BUNDLE) -> Path:
+    """Write the bundled subset from the original IDX files (md5-verified)."""
+    arrays = subset_from_idx(source)
     arrays["checksum"] = np.array(_checksum(arrays))
     return atomic_write(target, lambda handle: np.savez_compressed(handle, **arrays))
 
 
-def _checksum(arrays: dict[str, np.ndarray]) -> str:
+def _checksum(arrays: dict[str, np.ndarray], splits: tuple[str, ...] = SPLITS) -> str:
+    """SHA-256 of the images and labels of ``splits``, in order (the bundle's: both)."""
     digest = hashlib.sha256()
-    for name in ("train_images", "train_labels", "test_images", "test_labels"):
-        digest.update(np.ascontiguousarray(arrays[name]).tobytes())
+    for split in splits:
+        for kind in ("images", "labels"):
+            digest.update(np.ascontiguousarray(arrays[f"{split}_{kind}"]).tobytes())
     return digest.hexdigest()
 
 
@@ -123,24 +140,18 @@ def _read_bundle(path: Path) -> dict[str, np.ndarray]:
     return arrays
 
 
-def _read_tfds(split: str) -> tuple[np.ndarray, np.ndarray]:
+def tfds_module() -> ModuleType:
+    """``tfds_builder``, or a clear ImportError where tensorflow-datasets is missing."""
     try:
-        import tensorflow_datasets as tfds
+        import tensorflow_datasets  # noqa: F401  (only whether it is installed)
     except ImportError:
         raise ImportError(
             "source='tfds' needs tensorflow-datasets: `pip install -e .[tfds]`, "
             "or use the bundled data (source='bundled')."
         ) from None
-    try:
-        images, labels = tfds.as_numpy(
-            tfds.load("mnist", split=split, batch_size=-1, as_supervised=True, download=False)
-        )
-    except Exception as err:  # tfds raises many kinds when the data is not prepared
-        raise RuntimeError(
-            f"TFDS has no prepared MNIST offline ({type(err).__name__}: {err}); "
-            "prepare it with tfds on a networked machine or use source='bundled'."
-        ) from None
-    return images.reshape(len(images), -1), labels
+    from . import tfds_builder
+
+    return tfds_builder
 
 
 def load_mnist(
@@ -150,6 +161,7 @@ def load_mnist(
     seed: int = 0,
     source: str = "bundled",
     path: Path = BUNDLE,
+    data_dir: Path = TFDS_DIR,
 ) -> Dataset:
     """A seeded subsample of MNIST with ``samples_per_class`` images of each digit.
 
@@ -158,20 +170,22 @@ def load_mnist(
       samples_per_class: images per digit (None: all available).
       split: ``"train"`` or ``"test"`` (held out).
       seed: the subsampling seed; the same seed gives the same images.
-      source: ``"bundled"`` (default, offline) or ``"tfds"``.
+      source: ``"bundled"`` (default: the file ``path``) or ``"tfds"`` (the TFDS dataset
+        ``widenets_mnist`` in ``data_dir``, prepared by ``python -m widenets_nb.data build
+        --tfds``); both hold the same images in the same order, so they give equal arrays.
     """
     digits = tuple(int(d) for d in digits)
     if len(digits) not in (2, 3) or len(set(digits)) != len(digits):
         raise ValueError(f"digits must be two or three distinct digits, got {digits}.")
     if not all(0 <= d <= 9 for d in digits):
         raise ValueError(f"digits must lie in 0-9, got {digits}.")
-    if split not in ("train", "test"):
+    if split not in SPLITS:
         raise ValueError(f"split must be 'train' or 'test', got {split!r}.")
     if source == "bundled":
         arrays = _read_bundle(path)
         images, labels = arrays[f"{split}_images"], arrays[f"{split}_labels"]
     elif source == "tfds":
-        images, labels = _read_tfds(split)
+        images, labels = tfds_module().read(split, Path(data_dir))
     else:
         raise ValueError(f"source must be 'bundled' or 'tfds', got {source!r}.")
     rng = np.random.default_rng(seed)
