@@ -1,6 +1,7 @@
 """results: Scaling built from samples against an independent fit, JSON round trips,
 Report look-ups and load errors."""
 
+import csv
 import dataclasses
 import json
 
@@ -112,3 +113,35 @@ def test_scaling_figure_draws_points_fit_and_prediction():
     hidden = dataclasses.replace(s, resolved=(True, True, True, False))
     traces = plots.scaling_figure(hidden, "t").data
     assert [t.marker.symbol for t in traces[:2]] == ["circle", "circle-open"]
+
+
+def test_to_csv_is_a_row_per_scaling_and_width_with_its_fit(tmp_path):
+    widths = (8, 16, 32)
+    samples = _samples(widths, -1.0, 50)
+    fitted = results.scaling("A", widths, samples, labels={"act": "relu", "width": "x"})
+    noise = [np.random.default_rng(k).normal(0, 1, 40) for k in range(2)]
+    flat = results.scaling("B", widths[:2], noise, labels={"act": "tanh"})  # not fitted
+    report = results.Report("demo", {"seed": 5, "widths": widths}, (fitted, flat))
+    results.save(report, "quick", 2.0, tmp_path)
+    path = results.save_csv(results.load("demo", "quick", tmp_path), tmp_path / "demo.csv")
+    lines = path.read_text().splitlines()
+    meta = [line for line in lines if line.startswith("#")]
+    assert meta[0] == f"# widenets {results.__version__}: demo" and len(meta) == 3
+    assert json.loads(meta[1].removeprefix("# provenance: "))["wall_time_s"] == 2.0
+    assert json.loads(meta[2].removeprefix("# protocol: ")) == {"seed": 5, "widths": [8, 16, 32]}
+    rows = list(csv.DictReader(lines[len(meta):]))
+    # labels are columns; one named like a fixed column is prefixed
+    assert list(rows[0])[:6] == ["name", "statistic", "act", "label_width", "width", "value"]
+    assert [(r["name"], r["act"], r["label_width"], int(r["width"])) for r in rows] == [
+        ("A", "relu", "x", 8), ("A", "relu", "x", 16), ("A", "relu", "x", 32),
+        ("B", "tanh", "", 8), ("B", "tanh", "", 16)]
+    for r, x in zip(rows, samples + noise, strict=True):  # moments computed here
+        assert float(r["value"]) == pytest.approx(x.mean(), rel=1e-12)
+        assert float(r["stderr"]) == pytest.approx(x.std(ddof=1) / np.sqrt(x.size), rel=1e-12)
+        assert int(r["n_samples"]) == x.size
+    assert [r["resolved"] for r in rows[:3]] == ["True"] * 3
+    assert {(float(r["slope"]), float(r["slope_ci_low"]), float(r["slope_ci_high"]),
+             r["method"], r["window_low"], r["window_high"]) for r in rows[:3]} == {
+        (fitted.slope, *fitted.slope_ci, fitted.method, "8", "32")}
+    assert all(r["slope"] == r["slope_ci_low"] == r["window_low"] == "" for r in rows[3:])
+    assert rows[3]["method"] == results.NONE and "resolved" in rows[3]["note"]

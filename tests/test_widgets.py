@@ -188,3 +188,8 @@ def test_an_update_without_a_figure_keeps_the_one_shown():
     p = _panel(compute)
     assert _points(p) == 1 and p.status.value == "done"
     assert p.memory[(("total", "2"),)][1] == "done"
+
+
+def test_by_width_passes_a_result_object_on():
+    updates = list(by_width((4, 8), lambda w: (_figure(len(w)), "ok", w)))
+    assert [u.result for u in updates] == [None, (4,), (4, 8)]

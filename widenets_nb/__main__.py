@@ -14,7 +14,7 @@ import json
 import sys
 from typing import Any
 
-from . import config, reproduce
+from . import config, reproduce, results
 from ._version import __version__
 
 COMMANDS: tuple[str, ...] = (
@@ -42,9 +42,19 @@ def _info(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _reproduce(args: argparse.Namespace) -> dict[str, Any]:
-    options = {"activations": tuple(args.activations)} if args.activations else {}
-    json_path, md_path = reproduce.run(args.target, args.profile, **options)
-    return {"target": args.target, "json": str(json_path), "markdown": str(md_path)}
+    if args.stored:
+        if args.activations:
+            raise ValueError("--stored rewrites the stored report as it is; drop --activations.")
+        json_path = results.path(args.target, args.profile)
+        md_path = json_path.with_suffix(".md")
+        results.load(args.target, args.profile)  # says which command makes a missing one
+    else:
+        options = {"activations": tuple(args.activations)} if args.activations else {}
+        json_path, md_path = reproduce.run(args.target, args.profile, **options)
+    out = {"target": args.target, "json": str(json_path), "markdown": str(md_path)}
+    if args.format == "csv":
+        out["csv"] = str(reproduce.write_csv(args.target, args.profile))
+    return out
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -63,6 +73,13 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--activations", nargs="+", default=None, metavar="ACTIVATION",
                      help="tables only: the columns to measure (default: linear relu tanh; "
                           "other columns of the same protocol are kept)")
+    rep.add_argument("--format", choices=("json", "csv"), default="json",
+                     help="csv: also write the report's scalings as data/results/"
+                          "<target>_<profile>.csv, a row per scaling and width (the JSON and "
+                          "Markdown are always written)")
+    rep.add_argument("--stored", action="store_true",
+                     help="do not rerun: take the stored report (with --format csv, only "
+                          "its CSV is written)")
     rep.set_defaults(run=_reproduce)
     for module in COMMANDS:
         importlib.import_module(module).register(sub)

@@ -5,7 +5,7 @@ the tables take ``activations``. Its units of work go through ``cache.cached``, 
 interrupted run resumes where it stopped. ``run`` stores the report with its provenance
 (command, date, package version, profile, platform, wall time) as
 ``data/results/<target>_<profile>.json`` and ``.md`` (``results.save``); ``results.load``
-reads it back.
+reads it back, and ``write_csv`` adds its scalings as ``.csv`` (``results.to_csv``).
 """
 
 from __future__ import annotations
@@ -49,3 +49,11 @@ def run(target: str, profile: str | None = None, directory: Path | None = None,
     start = time.perf_counter()
     report = function(profile, **options)
     return results.save(report, profile, time.perf_counter() - start, directory)
+
+
+def write_csv(target: str, profile: str | None = None, directory: Path | None = None) -> Path:
+    """The scalings of ``target``'s stored report in ``profile`` as CSV beside its JSON,
+    ``data/results/<target>_<profile>.csv`` (``results.to_csv``: a row per scaling and
+    width, with the provenance and protocol in ``#`` lines); return its path."""
+    report = results.load(target, profile, directory)
+    return results.save_csv(report, results.path(target, profile, directory).with_suffix(".csv"))

@@ -16,8 +16,10 @@ section data; ``load(target, profile)`` reads one back as typed objects.
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import datetime
+import io
 import json
 import os
 import platform
@@ -249,12 +251,13 @@ class Provenance:
     wall_time_s: float
 
     @classmethod
-    def now(cls, profile: str, wall_time_s: float) -> Provenance:
-        """The provenance of a run finishing now in this process."""
+    def now(cls, profile: str, wall_time_s: float, command: str | None = None) -> Provenance:
+        """The provenance of a run finishing now in this process (``command``: what ran it,
+        by default this process's command line)."""
         import jax
 
         return cls(
-            command="python -m widenets_nb " + " ".join(sys.argv[1:]),
+            command=command or "python -m widenets_nb " + " ".join(sys.argv[1:]),
             date=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
             version=__version__,
             profile=profile,
@@ -345,6 +348,61 @@ def save(report: Report, profile: str, wall_time_s: float,
     md_path = json_path.with_suffix(".md")
     atomic_write(md_path, lambda fh: fh.write("\n".join(lines) + "\n"), binary=False)
     return json_path, md_path
+
+
+#: The columns of ``to_csv`` after the scaling's name, statistic and labels.
+CSV_COLUMNS: tuple[str, ...] = (
+    "width", "value", "stderr", "n_samples", "resolved", "exact", "slope", "slope_ci_low",
+    "slope_ci_high", "confidence", "method", "window_low", "window_high", "predicted",
+    "exact_slope", "note")
+
+
+def to_csv(report: Report) -> str:
+    """The report's scalings as one tidy CSV table: a row per scaling and width.
+
+    Lines starting with ``#`` come first and carry the target, package version, provenance
+    and protocol (one-line JSON each); then a header ``name, statistic, <label keys>,
+    width, value, stderr, n_samples, resolved, exact, slope, ...`` (``CSV_COLUMNS``). The
+    fit (slope, its CI, method, window, predicted exponent) is repeated on every row of its
+    scaling, so each row stands alone; cells without a value are empty. The 1/n-corrected
+    fit is in the JSON only. Read it with ``pandas.read_csv(path, comment="#")`` (no
+    scaling name or label may contain ``#`` then) or by skipping the ``#`` lines.
+
+    >>> s = scaling("C", (8, 16, 32), [[1.0, 1.2, 0.8], [0.5, 0.6, 0.4], [0.2, 0.3, 0.25]],
+    ...             labels={"row": 1})
+    >>> lines = to_csv(Report("demo", {"seed": 0}, (s,))).splitlines()
+    >>> lines[1], lines[2].split(",")[:5]
+    ('# protocol: {"seed": 0}', ['name', 'statistic', 'row', 'width', 'value'])
+    >>> lines[3].split(",")[:8]
+    ['C', 'mean', '1', '8', '1.0', '0.11547005383792514', '3', 'True']
+    """
+    labels = sorted({key for s in report.scalings for key in s.labels})
+    fixed = ("name", "statistic", *CSV_COLUMNS)
+    label_columns = [f"label_{k}" if k in fixed else k for k in labels]
+    out = io.StringIO()
+    version = report.provenance.version if report.provenance else __version__
+    out.write(f"# widenets {version}: {report.target}\n")
+    if report.provenance is not None:
+        out.write("# provenance: " + json.dumps(dataclasses.asdict(report.provenance)) + "\n")
+    out.write("# protocol: " + json.dumps(_jsonable(report.protocol)) + "\n")
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["name", "statistic", *label_columns, *CSV_COLUMNS])
+    for s in report.scalings:
+        low, high = s.slope_ci or (None, None)
+        first, last = s.window or (None, None)
+        for i, width in enumerate(s.widths):
+            row = [width, s.values[i], s.stderr[i], s.counts[i], s.resolved[i],
+                   None if s.exact is None else s.exact[i], s.slope, low, high,
+                   s.confidence, s.method, first, last, s.predicted, s.exact_slope, s.note]
+            writer.writerow([s.name, s.statistic, *(s.labels.get(k) for k in labels),
+                             *("" if v is None else v for v in row)])
+    return out.getvalue()
+
+
+def save_csv(report: Report, file: Path) -> Path:
+    """Write ``to_csv(report)`` to ``file`` atomically; return it."""
+    text = to_csv(report)
+    return atomic_write(Path(file), lambda fh: fh.write(text), binary=False)
 
 
 def load(target: str, profile: str | None = None, directory: Path | None = None) -> Report:

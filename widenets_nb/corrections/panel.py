@@ -61,7 +61,7 @@ def trajectory_panel(protocol: experiments.TrajectoryProtocol | None = None,
                "eq. 106-122). The O(1/n) GD recursion follows the run to about 1/n²; the "
                "gradient-flow version gets the kernel right but f carries an O(η) "
                "discretization error that does not shrink with width.")
-    return Panel(controls, compute, caption)
+    return Panel(controls, compute, caption, protocol=protocol)
 
 
 def error_panel(sweep: experiments.Fig11) -> Panel:
@@ -74,7 +74,7 @@ def error_panel(sweep: experiments.Fig11) -> Panel:
                              "vs width", y_title=experiments.ERROR,
                              names=[experiments.PREDICTIONS[s.labels["prediction"]]
                                     for s in view], guides=experiments.GUIDES)
-        return fig, "<br>".join(s.summary() for s in view)
+        return fig, "<br>".join(s.summary() for s in view), view
 
     controls = {
         "activation": W.Dropdown(options=list(sweep.protocol.activations),
@@ -88,4 +88,4 @@ def error_panel(sweep: experiments.Fig11) -> Panel:
                "predicted exponent of the GD predictions (constant kernel n^"
                f"{experiments.PREDICTED['leading_discrete']:+g}, O(1/n) recursion n^"
                f"{experiments.PREDICTED['corrected_discrete']:+g}); grey: reference slopes.")
-    return Panel(controls, compute, caption)
+    return Panel(controls, compute, caption, protocol=sweep.protocol)

@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 
 from ..nets import ACTIVATIONS, INITS
 from ..results import Scaling
-from ..widgets import Panel, Update, by_width, replace_figure
+from ..widgets import Panel, Update, by_width, figure_widget, replace_figure
 from .clusters import predict
 from .estimate import widths_from_exponents
 from .experiments import ScalingProtocol, correlator_scaling
@@ -44,11 +44,13 @@ def scaling_updates(spec: str, activation: str, depth: int, init: str,
                     ) -> Iterator[Update]:
     """The panel's compute: measure ``spec`` over widths 2^a..2^b one width at a time
     (each cached on disk) and, after each, draw |C| vs n so far with its fit and the
-    ``Scaling.summary`` HTML-escaped. The last update is ``scaling``'s answer."""
+    ``Scaling.summary`` HTML-escaped, with the ``Scaling`` for export. The last update is
+    ``scaling``'s answer."""
     p = _protocol(spec, activation, depth, init, log2_widths, inits, seed)
 
-    def run(widths: tuple[int, ...]) -> tuple[go.Figure, str]:
-        return _drawn(correlator_scaling(dataclasses.replace(p, widths=widths)))
+    def run(widths: tuple[int, ...]) -> tuple[go.Figure, str, Scaling]:
+        s = correlator_scaling(dataclasses.replace(p, widths=widths))
+        return (*_drawn(s), s)
 
     return by_width(p.widths, run)
 
@@ -71,7 +73,7 @@ def correlator_panel(protocol: ScalingProtocol, max_inits: int = 1000,
     text = W.Text(value=NAMED.get(protocol.spec, protocol.spec), description="correlator",
                   layout=W.Layout(width="30em"))
     formula = W.HTMLMath()
-    graph = go.FigureWidget()
+    graph = figure_widget(filename="cluster_graph")
 
     def show(_: object = None) -> None:
         try:
@@ -110,6 +112,6 @@ def correlator_panel(protocol: ScalingProtocol, max_inits: int = 1000,
                "the dashed line has the slope of Conjecture 1. Press Run after changing the "
                "correlator or the controls: each width is drawn as soon as it is measured, "
                "Stop keeps the widths done, and settings measured before answer at once.")
-    panel = Panel(controls, compute, caption, auto=False)
+    panel = Panel(controls, compute, caption, auto=False, protocol=protocol)
     panel.children = (rows, formula, graph, *panel.children)
     return panel

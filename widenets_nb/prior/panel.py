@@ -39,4 +39,4 @@ def init_distribution_panel(protocol: PriorProtocol | None = None) -> Panel:
                "K(x, x) (curve); at small width the histogram departs from it, most visibly "
                "in its tails (excess kurtosis = the connected 4-point function, O(1/n) by "
                "Conjecture 1).")
-    return Panel(controls, compute, caption)
+    return Panel(controls, compute, caption, protocol=protocol)

@@ -83,7 +83,7 @@ def top_eigenvalues_panel(protocol: ExplorerProtocol | None = None) -> Panel:
                "H = A + B with A = JᵀJ, whose nonzero eigenvalues are exactly Θ's (eq. 79); B is "
                "what separates them. With three classes Θ_AB → δ_AB Θ, so Θ's eigenvalues come "
                "in near-copies of three (Fig. 9b).")
-    return Panel(_controls(p, steps=0), compute, caption, auto=False)
+    return Panel(_controls(p, steps=0), compute, caption, auto=False, protocol=p)
 
 
 def moments_panel(protocol: ExplorerProtocol | None = None) -> Panel:
@@ -104,7 +104,7 @@ def moments_panel(protocol: ExplorerProtocol | None = None) -> Panel:
                "exactly). At initialization m = 2 differs by Tr B² = O(1); eq. (82) predicts that "
                "m = 1, 3, 4 agree up to O(1/n) (Tr B = 0 exactly for ReLU and linear nets). "
                "Training drives the residuals f − y, and with them B, to zero.")
-    return Panel(_controls(p, p.steps), compute, caption, auto=False)
+    return Panel(_controls(p, p.steps), compute, caption, auto=False, protocol=p)
 
 
 def density_panel(protocol: ExplorerProtocol | None = None) -> Panel:
@@ -126,4 +126,4 @@ def density_panel(protocol: ExplorerProtocol | None = None) -> Panel:
                "of the P eigenvalues of H sit in a bulk near zero made by B; Θ's largest "
                "eigenvalues stand out of it, while at moderate width its smaller ones lie "
                "inside the bulk.")
-    return Panel(_controls(p, p.steps), compute, caption, auto=False)
+    return Panel(_controls(p, p.steps), compute, caption, auto=False, protocol=p)

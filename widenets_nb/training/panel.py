@@ -16,6 +16,7 @@ import plotly.graph_objects as go
 
 from ..nets import ACTIVATIONS
 from ..paper import SLOPES
+from ..results import Scaling
 from ..widgets import Panel, Update, by_width, log2_slider
 from . import figures
 from .experiments import (
@@ -70,9 +71,9 @@ def _drift_updates(base: DriftProtocol, progress: bool, draw: Callable[[DriftRes
     if log2_max_width <= log2_min_width:
         raise ValueError("the largest width must exceed the smallest; move the width sliders.")
 
-    def run(widths: tuple[int, ...]) -> tuple[go.Figure, str]:
+    def run(widths: tuple[int, ...]) -> tuple[go.Figure, str, tuple[Scaling, ...]]:
         result = _drift(base, progress, widths, **values)
-        return draw(result), _summary(result)
+        return draw(result), _summary(result), result.scalings
 
     return by_width(tuple(2**k for k in range(log2_min_width, log2_max_width + 1)), run)
 
@@ -98,7 +99,7 @@ def drift_panel(base: DriftProtocol, progress: bool = False) -> Panel:
                "Monte Carlo noise). The solid line is the weighted log-log fit (exponent and "
                "bootstrap CI in the legend), the dashed line the predicted n^-1; the grey "
                "lines are n^-1 (Lemma 1 / Thm 11) and n^-1/2 (Jacot et al.).")
-    return Panel(_drift_controls(base), compute, caption, auto=False)
+    return Panel(_drift_controls(base), compute, caption, auto=False, protocol=base)
 
 
 def drift_step_panel(base: DriftProtocol, progress: bool = False) -> Panel:
@@ -109,7 +110,7 @@ def drift_step_panel(base: DriftProtocol, progress: bool = False) -> Panel:
 
     caption = ("The drift grows during training and saturates once the loss has converged; "
                "at every step, doubling the width halves it.")
-    return Panel(_drift_controls(base), compute, caption, auto=False)
+    return Panel(_drift_controls(base), compute, caption, auto=False, protocol=base)
 
 
 def variance_panel(base: DriftProtocol, progress: bool = False) -> Panel:
@@ -126,7 +127,7 @@ def variance_panel(base: DriftProtocol, progress: bool = False) -> Panel:
                "n^-1, Thm 10), while the change during training fluctuates by only n^-1 "
                "(variance n^-2, Thm 11): the kernel's motion is a deterministic O(1/n) drift "
                "plus smaller noise.")
-    return Panel(_drift_controls(base), compute, caption, auto=False)
+    return Panel(_drift_controls(base), compute, caption, auto=False, protocol=base)
 
 
 def linearity_panel(base: LinearityProtocol, progress: bool = False) -> Panel:
@@ -137,14 +138,14 @@ def linearity_panel(base: LinearityProtocol, progress: bool = False) -> Panel:
         etas = tuple(2.0**k for k in (log2_eta - 2, log2_eta, log2_eta + 2))
         protocol = dataclasses.replace(base, activation=activation, depth=depth, etas=etas)
 
-        def run(widths: tuple[int, ...]) -> tuple[go.Figure, str]:
+        def run(widths: tuple[int, ...]) -> tuple[go.Figure, str, tuple[Scaling, ...]]:
             result = step_linearity(dataclasses.replace(protocol, widths=widths),
                                     progress=progress)
             ratio = (result.remainder / result.step).mean(-1)[:, -1]
             return figures.linearity(result.fits), (
                 f"at width {widths[-1]} the non-linear part is "
                 + ", ".join(f"{r:.1e}" for r in ratio) + " of the step for η = "
-                + ", ".join(f"{e:g}" for e in etas))
+                + ", ".join(f"{e:g}" for e in etas)), result.fits
 
         return by_width(protocol.widths, run)
 
@@ -158,18 +159,19 @@ def linearity_panel(base: LinearityProtocol, progress: bool = False) -> Panel:
     caption = ("One GD step from initialization: f_1 - f_0 = -η Θ_0 (f_0 - y)/N + r. The "
                "remainder r (the η², η³ terms of App. E.4.2) falls like 1/n for every "
                "learning rate, so at large width a step is linear in η (Thm 12).")
-    return Panel(controls, compute, caption, auto=False)
+    return Panel(controls, compute, caption, auto=False, protocol=base)
 
 
 def limit_panel(base: LimitProtocol, progress: bool = False) -> Panel:
     """E[Θ_0] against the analytic infinite-width NTK for the protocol's activations."""
 
     def compute(depth: int) -> Iterator[Update]:
-        def run(widths: tuple[int, ...]) -> tuple[go.Figure, str]:
+        def run(widths: tuple[int, ...]) -> tuple[go.Figure, str, tuple[Scaling, ...]]:
             result = infinite_width_limit(dataclasses.replace(base, depth=depth, widths=widths),
                                           progress=progress)
             return figures.limit(result.fits), "Θ_∞ = " + ", ".join(
-                f"{a}: {e:.5f}" for a, e in zip(base.activations, result.exact, strict=True))
+                f"{a}: {e:.5f}" for a, e in zip(base.activations, result.exact, strict=True)
+            ), result.fits
 
         return by_width(base.widths, run)
 
@@ -177,4 +179,4 @@ def limit_panel(base: LimitProtocol, progress: bool = False) -> Panel:
     caption = ("The mean over initializations of Θ_0(x, x') differs from the infinite-width "
                "kernel (ReLU arc-cosine recursion, erf closed form) by O(1/n); widths where the "
                "difference is below two standard errors are unresolved and left out of the fit.")
-    return Panel(controls, compute, caption, auto=False)
+    return Panel(controls, compute, caption, auto=False, protocol=base)
