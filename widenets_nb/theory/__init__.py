@@ -1,2 +1,3 @@
-"""Finite-width theory at initialization: the 1/n recursions of the kernel, its correction
-and the four-point vertex, and the correlator predictions E[C](n) = c_0 + c_1 / n they give."""
+"""Finite-width theory at initialization: the 1/n recursions of the kernel, the four-point
+vertex and the NTK (mean, its 1/n correction, variance), and the correlator predictions
+E[C](n) = c_0 + c_1 / n they give."""

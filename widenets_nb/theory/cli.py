@@ -3,9 +3,14 @@
     python -m widenets_nb theory kernel --activation tanh --depth 3
     python -m widenets_nb theory four_point --activation gelu --depth 2 --bias \\
         --inputs '[[1,0,0,0],[0,1,0,0],[1,1,0,0],[0.5,0,1,0]]'
+    python -m widenets_nb theory ntk_mean --activation relu --depth 4
+    python -m widenets_nb theory ntk_variance --activation erf --depth 2 --bias
 
-The correlators and default inputs are those of ``measure`` and ``exact`` (Table 1 row 1,
-``f1 f2``, and row 2, ``f1 f2 f3 f4``; inputs ``default_inputs(count, D)``, U[0,1]^D).
+The statistics are those of ``statistics.STATISTICS`` (kernel: Table 1 row 1, ``f1 f2``;
+four_point: row 2; ntk_mean: row 3, ``f1_a f2_a``; ntk_variance: Table 3 row 3;
+kernel_variance: Table 3 row 1), on the correlators and default inputs of ``measure`` and
+``exact`` (``default_inputs(count, D)``, U[0,1]^D), so the three commands compare number
+for number. ``dntk`` and ``ddntk`` (rows 4-5) are not covered.
 """
 
 from __future__ import annotations
@@ -17,23 +22,25 @@ from typing import Any
 import numpy as np
 
 from ..correlators.estimate import default_inputs
+from ..correlators.notation import parse
 from ..nets import ACTIVATIONS, Network
 from . import quadrature
-from .statistics import four_point, kernel
+from .statistics import STATISTICS
 
-#: statistic -> (correlator, number of input vectors it takes)
-STATISTICS: dict[str, tuple[str, tuple[int, ...]]] = {
-    "kernel": ("f1 f2", (1, 2)),
-    "four_point": ("f1 f2 f3 f4", (4,)),
-}
+_KERNEL = "layer recursions of K, its 1/n correction K1 and the four-point vertex V " \
+    "(widenets_nb.theory.recursions)"
+_NTK = "layer recursions of the NTK mean, its 1/n correction and the NTK-preactivation and " \
+    "NTK-NTK statistics C, Q, A, P (widenets_nb.theory.ntk_recursions)"
+#: statistic -> how the CLI describes its computation
+METHODS: dict[str, str] = {"kernel": _KERNEL, "four_point": _KERNEL, "ntk_mean": _NTK,
+                           "ntk_variance": _NTK, "kernel_variance": _KERNEL}
 
 
 def _inputs(text: str | None, statistic: str, input_dim: int) -> np.ndarray:
-    counts = STATISTICS[statistic][1]
     if text is None:
         if input_dim < 1:
             raise ValueError(f"--input-dim must be a positive integer, got {input_dim}.")
-        return default_inputs(max(counts), input_dim)
+        return default_inputs(len(parse(STATISTICS[statistic][1]).inputs), input_dim)
     try:
         rows = json.loads(text)
     except json.JSONDecodeError as err:
@@ -47,10 +54,6 @@ def _inputs(text: str | None, statistic: str, input_dim: int) -> np.ndarray:
     if x.ndim != 2 or x.shape[1] < 1 or not np.all(np.isfinite(x)):
         raise ValueError(f"--inputs must be a list of equal-length lists of finite numbers; "
                          f"got an array of shape {x.shape}.")
-    if x.shape[0] not in counts:
-        want = " or ".join(str(c) for c in counts)
-        raise ValueError(f"{statistic} needs {want} input vectors (one per distinct label "
-                         f"of {STATISTICS[statistic][0]!r}), got {x.shape[0]}.")
     return x
 
 
@@ -64,23 +67,18 @@ def _theory(args: argparse.Namespace) -> dict[str, Any]:
     x = _inputs(args.inputs, args.statistic, args.input_dim)
     net = Network(input_dim=x.shape[1], depth=args.depth, activation=args.activation,
                   bias=args.bias)
-    if args.statistic == "kernel":
-        p = kernel(net, x)
-        value, coefficient = p.infinite_width[0, -1], p.coefficient_1_over_n[0, -1]
-    else:
-        p = four_point(net, x)
-        value, coefficient = p.infinite_width, p.coefficient_1_over_n
+    function, correlator = STATISTICS[args.statistic]
+    p = function(net, x)
     return {
         "statistic": args.statistic,
-        "correlator": STATISTICS[args.statistic][0],
+        "correlator": correlator,
         "activation": args.activation,
         "depth": args.depth,
         "bias": args.bias,
         "inputs": x.tolist(),
-        "infinite_width": float(value),
-        "coefficient_1_over_n": float(coefficient),
-        "method": "layer recursions of K, its 1/n correction K1 and the four-point vertex V "
-                  f"(widenets_nb.theory.recursions), Gauss-Hermite points per axis "
+        "infinite_width": float(p.infinite_width),
+        "coefficient_1_over_n": float(p.coefficient_1_over_n),
+        "method": METHODS[args.statistic] + ", Gauss-Hermite points per axis "
                   f"{quadrature.POINTS[2]} (2-D) and {quadrature.POINTS[4]} (4-D)",
     }
 
@@ -90,8 +88,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("theory", help="the analytic 1/n coefficient of a correlator at "
                                       "initialization (finite-width recursions)")
     p.add_argument("statistic", help=f"one of: {', '.join(STATISTICS)}")
-    p.add_argument("--activation", default="tanh", help="an activation with four smooth "
-                   "derivatives: linear, tanh, erf, gelu, sin, softplus (default tanh)")
+    p.add_argument("--activation", default="tanh", help="linear, tanh, erf, gelu, sin, "
+                   "softplus (Price's theorem and quadrature) or relu (closed forms, at most "
+                   "2 distinct inputs) (default tanh)")
     p.add_argument("--depth", type=int, default=3, help="hidden layers d (default 3)")
     p.add_argument("--bias", action="store_true", help="biases b_1..b_{d-1} (App. B.3)")
     p.add_argument("--inputs", default=None, help="JSON list of input vectors, one per "

@@ -9,6 +9,9 @@ expectations
 are unbiased estimators of the correlators with a variance O(1/n) instead of O(1) (the
 readout is integrated out exactly). G^ is read off ``nets.forward`` itself: with the
 readout V replaced by the identity, the n_d outputs are s_w n_d^{-1/2} s(z_d).
+
+The NTK statistics are sampled directly: Theta(x_a, x_b) of each network by ``ntk.ntk``
+(the suite's layer-structure NTK), its mean and variance over the networks.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import numpy as np
 from jax.typing import ArrayLike
 
 from ..nets import Network, forward
+from ..ntk import ntk
 from .statistics import PAIRINGS
 
 
@@ -69,3 +73,25 @@ def _chunk(net: Network, keys: jax.Array, x: jax.Array) -> tuple[jax.Array, jax.
         return g, sum(g[p] * g[q] for p, q in PAIRINGS)
 
     return jax.vmap(one)(keys)
+
+
+def ntk_moments(net: Network, x: ArrayLike, count: int, key: jax.Array, chunk: int = 4096
+                ) -> tuple[Estimate, Estimate]:
+    """The mean and the variance of Theta(x_a, x_b) (m, m) over ``count`` networks drawn
+    by ``split(key, count)`` (float64, chunked). The variance's standard error is
+    sqrt((m_4 - var^2) / count), m_4 the fourth central moment."""
+    with jax.enable_x64(True):
+        x = jnp.asarray(x, jnp.float64)
+        keys = jax.random.split(key, count)
+        theta = np.concatenate([np.asarray(_ntk_chunk(net, keys[i:i + chunk], x))
+                                for i in range(0, count, chunk)])
+    mean = Estimate(theta.mean(0), theta.std(0, ddof=1) / np.sqrt(count), count)
+    centred = (theta - theta.mean(0)) ** 2
+    variance = Estimate(centred.sum(0) / (count - 1), centred.std(0, ddof=1) / np.sqrt(count),
+                        count)
+    return mean, variance
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def _ntk_chunk(net: Network, keys: jax.Array, x: jax.Array) -> jax.Array:
+    return jax.vmap(lambda key: ntk(net, net.sample(key), x))(keys)

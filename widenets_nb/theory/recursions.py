@@ -25,30 +25,23 @@ book's r. The single-neuron fourth cumulant of z_l is (V(12,34) + V(13,24)
 + V(14,23)) / n and distinct neurons share the cross term V(12,34) / n. Layer 1 is exactly
 Gaussian: K_1 = s_w^2 c^2 x.x' [+ s_b^2], K1_1 = 0, V_1 = 0.
 
-Derivatives of Gaussian averages with respect to the kernel are taken entrywise on the
-ordered entries (K(a,b) and K(b,a) separately), by Price's theorem
-d<F>_K / dK(c,d) = (1/2) <d_c d_d F>_K, so every derivative of <s_a s_b> is an average of a
-product s^(i)(z_a) s^(j)(z_b) (``pair_moments``); activations need four derivatives.
+The Gaussian averages at K_l and their derivatives with respect to K_l (ordered entries,
+K(a,b) and K(b,a) separately) come from ``gaussian``: Price's theorem and quadrature for
+smooth activations, closed forms for ReLU (m <= 2 inputs).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import itertools
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
-from ..nets import Network, derivatives
-from . import quadrature
+from ..nets import Network
+from .gaussian import CLOSED, SMOOTH, Averages, averages
 
-#: Activations whose four derivatives are smooth (the recursions need s'''' as a function).
-SMOOTH: tuple[str, ...] = ("linear", "tanh", "erf", "gelu", "sin", "softplus")
-#: Gauss-Hermite points per axis for polynomial activations: every integrand of a linear
-#: network has degree <= 4 in each variable, integrated exactly by 3 or more points.
-POLYNOMIAL_POINTS: dict[str, int] = {"linear": 5}
 MAX_INPUTS = 4
 
 
@@ -70,115 +63,49 @@ class Moments:
 jax.tree_util.register_dataclass(Moments, data_fields=["K", "K1", "V"], meta_fields=[])
 
 
-def pair_moments(name: str, k: jax.Array) -> jax.Array:
-    """E2[i, j, a, b] = <s^(i)(z_a) s^(j)(z_b)>_k for i, j = 0..4 and every ordered pair
-    of the m inputs, by the 2-D rule on each 2x2 block of ``k`` (m, m) (coinciding inputs
-    give a degenerate block, which the rule handles)."""
-    fns = derivatives(name, 4)
-    m = k.shape[-1]
-    i, j = np.meshgrid(np.arange(m), np.arange(m), indexing="ij")
-    blocks = jnp.stack([jnp.stack([k[i, i], k[i, j]], -1),
-                        jnp.stack([k[j, i], k[j, j]], -1)], -2)  # (m, m, 2, 2)
-
-    def one(block: jax.Array) -> jax.Array:
-        def integrand(z: jax.Array) -> jax.Array:
-            s = jnp.stack([f(z) for f in fns], 1)  # (P, 5, 2)
-            return s[:, :, None, 0] * s[:, None, :, 1]
-
-        return quadrature.expectation(integrand, block, POLYNOMIAL_POINTS.get(name))
-
-    return jnp.moveaxis(jax.vmap(jax.vmap(one))(blocks), (0, 1), (2, 3))
-
-
-def four_moments(name: str, k: jax.Array) -> jax.Array:
-    """B[a, b, c, d] = <s_a s_b s_c s_d>_k on the m-dimensional rule (m <= 4), as the Gram
-    matrix of the m (m + 1) / 2 distinct products s_a s_b under the weights."""
-    s = derivatives(name, 0)[0]
-    m = k.shape[-1]
-    i, j = np.triu_indices(m)
-    index = np.zeros((m, m), dtype=int)
-    index[i, j] = index[j, i] = np.arange(len(i))
-    z, w = quadrature.nodes(k, POLYNOMIAL_POINTS.get(name))
-    v = s(z)
-    p = v[:, i] * v[:, j]
-    gram = (p * w[:, None]).T @ p
-    return gram[index[:, :, None, None], index[None, None, :, :]]
-
-
-def _select(s: tuple[int, ...], index: tuple[jax.Array, ...]) -> tuple[jax.Array, ...]:
-    """The index arrays for positions choosing from ``index`` by the bits of ``s``."""
-    return tuple(index[bit] for bit in s)
-
-
-def first_derivative(e2: jax.Array, x: jax.Array) -> jax.Array:
-    """sum_{cd} d<s_a s_b>/dK(c,d) X(c,d) = (1/2)(<s''_a s_b> X_aa + <s'_a s'_b>(X_ab + X_ba)
-    + <s_a s''_b> X_bb), for every (a, b)."""
-    diag = jnp.diagonal(x)
-    return 0.5 * (e2[2, 0] * diag[:, None] + e2[1, 1] * (x + x.T) + e2[0, 2] * diag[None, :])
-
-
-def second_derivative(e2: jax.Array, v: jax.Array) -> jax.Array:
-    """sum d^2<s_a s_b>/dK(c1,c2) dK(c3,c4) V(c1c2, c3c4)
-    = (1/4) sum_{c in {a,b}^4} <s_a^(#a) s_b^(#b)> V(c), for every (a, b)."""
-    m = v.shape[0]
-    ab = (jnp.arange(m)[:, None], jnp.arange(m)[None, :])
-    out = jnp.zeros((m, m), v.dtype)
-    for s in itertools.product((0, 1), repeat=4):
-        ka = 4 - sum(s)
-        out = out + e2[ka, 4 - ka] * v[_select(s, ab)]
-    return 0.25 * out
-
-
-def vertex_transport(e2: jax.Array, v: jax.Array) -> jax.Array:
-    """sum D(ab, ef) D(cd, gh) V(ef, gh) with D(ab, ef) = d<s_a s_b>/dK(e,f): the
-    covariance of <s_a s_b>_G and <s_c s_d>_G over the fluctuating kernel G."""
-    m = v.shape[0]
-    r = jnp.arange(m)
-    abcd = (r[:, None, None, None], r[None, :, None, None], r[None, None, :, None],
-            r[None, None, None, :])
-    out = jnp.zeros((m,) * 4, v.dtype)
-    for s in itertools.product((0, 1), repeat=2):
-        for t in itertools.product((0, 1), repeat=2):
-            left = e2[2 - sum(s), sum(s)][:, :, None, None]
-            right = e2[2 - sum(t), sum(t)][None, None, :, :]
-            out = out + left * right * v[_select(s, abcd[:2]) + _select(t, abcd[2:])]
-    return 0.25 * out
-
-
 def step(name: str, prev: Moments, r: jax.Array, sw2: float, beta: jax.Array) -> Moments:
-    """One layer, l -> l + 1, to O(1/n), with r = n / n_l and beta the new bias variance.
+    """One layer, l -> l + 1, to O(1/n), with r = n / n_l and beta the new bias variance
+    (``update`` at the averages of ``gaussian``)."""
+    return update(averages(name, prev.K), prev, r, sw2, beta)
+
+
+def update(g: Averages, prev: Moments, r: jax.Array, sw2: float, beta: jax.Array
+           ) -> Moments:
+    """One layer from the Gaussian averages ``g`` at K_l (d0, h0: the first and second
+    derivatives of <s_a s_b>_K; xx = <s_a s_b s_c s_d>_K):
 
         K_{l+1} = beta + s_w^2 <s_a s_b>_K,
         K1_{l+1} = s_w^2 [ sum_{cd} d<s_a s_b>/dK(c,d) K1(c,d)
                            + (1/2) sum d^2<s_a s_b>/dK(c1,c2)dK(c3,c4) V(c1c2, c3c4) ],
         V_{l+1}(ab, cd) = s_w^4 [ r (<s_a s_b s_c s_d>_K - <s_a s_b>_K <s_c s_d>_K)
-                                 + sum D(ab, ef) D(cd, gh) V(ef, gh) ].
+                                 + sum D(ab, ef) D(cd, gh) V(ef, gh) ],
 
-    Derivation: E[s_a s_b] over the nearly Gaussian single neuron of layer l is, given
-    layer l - 1, the Gaussian average <s_a s_b>_G at the random kernel G = G^_l; expanding
-    it to second order around K with E[G] - K = K1 / n and Cov(G) = V / n gives K1 (the
-    book's recursion for K^{1}, sec. 4.5, after Gaussian integration by parts).
-    Cov(G^_{l+1}) is the sum of (s_w^4 / n_l) times the single-neuron covariance of s_a s_b
-    and s_c s_d (to leading order the Gaussian one) and s_w^4 times the covariance of two
-    distinct neurons, which only the shared G couples: to leading order D V D (the book's
-    recursion for V, sec. 4.3).
-    Section numbers are given instead of equation numbers, which were not checked here.
+    D(ab, ef) = d<s_a s_b>/dK(e,f). Derivation: E[s_a s_b] over the nearly Gaussian single
+    neuron of layer l is, given layer l - 1, the Gaussian average <s_a s_b>_G at the random
+    kernel G = G^_l; expanding it to second order around K with E[G] - K = K1 / n and
+    Cov(G) = V / n gives K1 (the book's recursion for K^{1}, sec. 4.5, after Gaussian
+    integration by parts). Cov(G^_{l+1}) is the sum of (s_w^4 / n_l) times the
+    single-neuron covariance of s_a s_b and s_c s_d (to leading order the Gaussian one) and
+    s_w^4 times the covariance of two distinct neurons, which only the shared G couples: to
+    leading order D V D (the book's recursion for V, sec. 4.3). Section numbers are given
+    instead of equation numbers, which were not checked here.
     """
-    e2 = pair_moments(name, prev.K)
-    a = e2[0, 0]
+    a = g.a0
     k = beta + sw2 * a
-    k1 = sw2 * (first_derivative(e2, prev.K1) + 0.5 * second_derivative(e2, prev.V))
-    source = four_moments(name, prev.K) - a[:, :, None, None] * a[None, None, :, :]
-    v = sw2**2 * (r * source + vertex_transport(e2, prev.V))
+    k1 = sw2 * (jnp.einsum("abef,ef->ab", g.d0, prev.K1)
+                + 0.5 * jnp.einsum("abefgh,efgh->ab", g.h0, prev.V))
+    source = g.xx - a[:, :, None, None] * a[None, None, :, :]
+    v = sw2**2 * (r * source + jnp.einsum("abef,cdgh,efgh->abcd", g.d0, g.d0, prev.V))
     return Moments(k, k1, v)
 
 
 def check(net: Network, x: ArrayLike, ratios: ArrayLike | None = None
           ) -> tuple[np.ndarray, np.ndarray]:
     """Validate the network and inputs; the inputs (m, D) and ratios r_l = n / n_l (d,)."""
-    if net.activation not in SMOOTH:
-        raise ValueError(f"the 1/n recursions need an activation with four smooth "
-                         f"derivatives ({', '.join(SMOOTH)}); got {net.activation!r}.")
+    if net.activation not in SMOOTH and net.activation not in CLOSED:
+        raise ValueError(f"the 1/n recursions need an activation with five smooth "
+                         f"derivatives ({', '.join(SMOOTH)}) or closed forms "
+                         f"({', '.join(CLOSED)}); got {net.activation!r}.")
     if net.init != "gaussian":
         raise ValueError("the 1/n recursions assume Gaussian parameters (init='gaussian'); "
                          f"sign weights add fourth-cumulant terms, got init={net.init!r}.")
@@ -186,11 +113,30 @@ def check(net: Network, x: ArrayLike, ratios: ArrayLike | None = None
     if x.ndim != 2 or x.shape[1] != net.input_dim or not 1 <= x.shape[0] <= MAX_INPUTS:
         raise ValueError(f"inputs must have shape (m, {net.input_dim}) with 1 <= m <= "
                          f"{MAX_INPUTS}; got {x.shape}.")
+    if net.activation in CLOSED:
+        _check_closed(net, x)
     widths = np.asarray(net.widths, dtype=np.float64)
     r = widths[0] / widths if ratios is None else np.asarray(ratios, dtype=np.float64)
     if r.shape != (net.depth,) or not np.all(r > 0):
         raise ValueError(f"ratios must be {net.depth} positive numbers n / n_l, got {r}.")
     return x, r
+
+
+def _check_closed(net: Network, x: np.ndarray) -> None:
+    """ReLU's closed forms: at most ``CLOSED`` inputs, no two of them parallel."""
+    most = CLOSED[net.activation]
+    if x.shape[0] > most:
+        raise ValueError(f"{net.activation}'s 1/n recursions use 2-D closed forms and take at "
+                         f"most {most} distinct inputs; got {x.shape[0]}.")
+    k = input_kernel(net, x[None])[0]
+    diag = np.sqrt(np.diagonal(k))
+    if np.any(diag == 0):
+        raise ValueError(f"{net.activation}'s 1/n recursions need nonzero inputs (or biases).")
+    cos = k / np.outer(diag, diag)
+    if x.shape[0] == 2 and abs(cos[0, 1]) > 1 - 1e-9:
+        raise ValueError(f"{net.activation}'s 1/n recursions need inputs that are not "
+                         "parallel (the arc-cosine kernel is not differentiable at "
+                         "correlation +-1); for x_1 = x_2 pass the input once.")
 
 
 def output_moments(net: Network, x: ArrayLike, ratios: ArrayLike | None = None) -> Moments:
@@ -212,6 +158,9 @@ def pair_output_moments(net: Network, x: ArrayLike, ratios: ArrayLike | None = N
     batched over the pairs a <= b: K, K1 (m, m, 2, 2) and V (m, m, 2, 2, 2, 2), pair axes
     first (the (b, a) entry holds the (a, b) recursion)."""
     x, r = check(net, x, ratios)
+    if net.activation in CLOSED:
+        raise ValueError(f"{net.activation}'s closed forms need distinct, non-parallel inputs; "
+                         "the pair recursion repeats each input: use output_moments.")
     m = x.shape[0]
     a, b = np.triu_indices(m)
     index = np.zeros((m, m), dtype=int)
@@ -220,16 +169,27 @@ def pair_output_moments(net: Network, x: ArrayLike, ratios: ArrayLike | None = N
     return jax.tree.map(lambda v: v[index], moments)
 
 
-def _run(net: Network, xs: np.ndarray, r: np.ndarray) -> Moments:
-    """The recursion for a batch of input sets ``xs`` (B, m, D)."""
+def scales(net: Network) -> tuple[float, np.ndarray]:
+    """s_w^2 and the bias variance beta_{l+1} added by each of the d steps (the book's
+    C_W and C_b^(l+1); 0 where that layer has no bias)."""
     hidden = net.bias_std**2 if net.bias else 0.0
     out = net.bias_std**2 if net.readout_bias else 0.0
-    beta = np.array([hidden] * (net.depth - 1) + [out])
-    sw2 = net.weight_std**2
+    return net.weight_std**2, np.array([hidden] * (net.depth - 1) + [out])
+
+
+def input_kernel(net: Network, xs: np.ndarray) -> np.ndarray:
+    """K_1 = s_w^2 c^2 x.x' [+ s_b^2] for a batch of input sets ``xs`` (B, m, D): the exact
+    first-layer kernel, also its NTK (the first layer's parameters have unit variance)."""
     first = net.bias_std**2 if net.first_bias else 0.0
     c2 = 1.0 / net.input_dim if net.input_scaling else 1.0
+    return net.weight_std**2 * c2 * np.einsum("bmi,bni->bmn", xs, xs) + first
+
+
+def _run(net: Network, xs: np.ndarray, r: np.ndarray) -> Moments:
+    """The recursion for a batch of input sets ``xs`` (B, m, D)."""
+    sw2, beta = scales(net)
     with jax.enable_x64(True):
-        k = jnp.asarray(sw2 * c2 * np.einsum("bmi,bni->bmn", xs, xs) + first)
+        k = jnp.asarray(input_kernel(net, xs))
         moments = Moments(k, jnp.zeros_like(k), jnp.zeros(k.shape + k.shape[1:], k.dtype))
         for layer in range(net.depth):
             moments = _step(net.activation, moments, r[layer], sw2, beta[layer])

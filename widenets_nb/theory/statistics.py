@@ -10,17 +10,56 @@ those of one component):
 
 since given the last hidden layer f is Gaussian with covariance G^_{d+1}. K and K1 come
 from each pair's own 2-input recursion (2-D quadrature, ~1e-13); V(P, Q) of four distinct
-inputs needs the 4-input recursion and its 4-D rule (~1e-5 relative for tanh).
+inputs needs the 4-input recursion and its 4-D rule (~1e-5 relative for tanh). From
+``ntk_recursions`` (2-D quadrature):
+
+    E[Theta(x_1, x_2)]   = Th(1,2) + Th1(1,2) / n                             (Table 1 row 3),
+    Var Theta(x_1, x_2)  = (A(12;12) + P(12;12) + P(12;21)) / n               (Table 3 row 3),
+
+and Var f_1 f_2 = E[f_1^2 f_2^2] - E[f_1 f_2]^2 (Table 3 row 1) from the two above.
+
+Coverage of the tables (Gaussian weights; Table 2's sign weights add fourth cumulants of
+the weights that the recursions leave out):
+
+    row  correlator                 Table 1 (mean)              Table 3 (variance)
+    1    f1 f2                      kernel                      kernel_variance
+    2    f1 f2 f3 f4                four_point (not ReLU with   no (8-point function)
+                                    > 2 distinct inputs)
+    3    f1_a f2_a                  ntk_mean                    ntk_variance (leading 1/n)
+    4    f1_a f2_b f3_ab f4         no (the dNTK recursions, book ch. 11, are not built)
+    5    f1_a f2_b f3_c f4_abc      no (ddNTK)
+    6    f1_a f2_b f3_ab f4_c ...   no (leading order n^-2 needs second-order recursions)
+
+Activations: linear, tanh, erf, gelu, sin, softplus (Price's theorem on quadrature) and
+ReLU (closed forms, at most 2 distinct inputs, not parallel). Exact nulls: for ReLU the
+1/n coefficients of E[f(x)^2] and E[Theta(x, x)] vanish (scale invariance; in fact at every
+order), and a linear network's E[f1 f2] and E[Theta] have none.
+
+Registry contract (``STATISTICS``, stable; entries are added as statistics are tested):
+
+    function, correlator = STATISTICS[name]
+    prediction = function(net, x)      # x: (k, D), one row per distinct input label of
+                                       # ``correlator`` in sorted order, as for ``exact``
+                                       # and ``measure``; a statistic of 2 labels also
+                                       # takes 1 row (x_1 = x_2)
+
+``correlator`` is the correlator notation (``correlators.notation``, ``var:`` for Table 3)
+and ``prediction`` a ``Prediction`` of 0-d arrays: E[C](n) = infinite_width +
+coefficient_1_over_n / n + O(n^-2), n the first hidden width (``net.width`` enters only
+through the ratios n / n_l). ``net`` must be a Gaussian-initialized network with an
+activation the recursions accept (``recursions.check``); otherwise ValueError.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 
 import numpy as np
 from jax.typing import ArrayLike
 
 from ..nets import Network
+from .ntk_recursions import ntk_variance_coefficient, tangent_moments
 from .recursions import output_moments, pair_output_moments
 
 PAIRINGS: tuple[tuple[tuple[int, int], tuple[int, int]], ...] = (
@@ -39,24 +78,82 @@ class Prediction:
         return self.infinite_width + self.coefficient_1_over_n / width
 
 
-def kernel(net: Network, x: ArrayLike, ratios: ArrayLike | None = None) -> Prediction:
+def kernel_matrix(net: Network, x: ArrayLike, ratios: ArrayLike | None = None
+                  ) -> Prediction:
     """E[f(x_a) f(x_b)] for every pair of the m <= 4 inputs ``x`` (m, D): (m, m) arrays,
     each pair by its own 2-input recursion (2-D quadrature throughout)."""
     m = pair_output_moments(net, x, ratios)
     return Prediction(np.asarray(m.K[:, :, 0, 1]), np.asarray(m.K1[:, :, 0, 1]))
 
 
-def four_point(net: Network, x: ArrayLike, ratios: ArrayLike | None = None) -> Prediction:
-    """E[f(x_1) f(x_2) f(x_3) f(x_4)] for four inputs ``x`` (4, D) (rows may repeat)."""
+def _rows(name: str, x: ArrayLike, counts: tuple[int, ...]) -> np.ndarray:
     x = np.asarray(x, dtype=np.float64)
-    if x.ndim != 2 or x.shape[0] != 4:
-        raise ValueError(f"four_point needs exactly 4 input vectors, got shape {x.shape}.")
-    pairs = kernel(net, x, ratios)
-    k, k1 = pairs.infinite_width, pairs.coefficient_1_over_n
-    v = np.asarray(output_moments(net, x, ratios).V)
-    lead = sum(k[p] * k[q] for p, q in PAIRINGS)
-    first = sum(k1[p] * k[q] + k[p] * k1[q] + v[p + q] for p, q in PAIRINGS)
+    if x.ndim != 2 or x.shape[0] not in counts:
+        want = " or ".join(str(c) for c in counts)
+        raise ValueError(f"{name} needs {want} input vectors (one per distinct label), "
+                         f"got an array of shape {x.shape}.")
+    return x
+
+
+def kernel(net: Network, x: ArrayLike, ratios: ArrayLike | None = None) -> Prediction:
+    """E[f(x_1) f(x_2)] (Table 1 row 1) for ``x`` (2, D), or E[f(x_1)^2] for (1, D), by
+    the recursion on these inputs (2-D quadrature, or ReLU's closed forms)."""
+    m = output_moments(net, _rows("kernel", x, (1, 2)), ratios)
+    return Prediction(np.asarray(m.K[0, -1]), np.asarray(m.K1[0, -1]))
+
+
+def four_point(net: Network, x: ArrayLike, ratios: ArrayLike | None = None) -> Prediction:
+    """E[f(x_1) f(x_2) f(x_3) f(x_4)] for four inputs ``x`` (4, D) (rows may repeat).
+
+    The recursion runs on the distinct rows only: with at most 2 of them every average is
+    2-D (accurate to ~1e-13, and ReLU's closed forms apply); otherwise the kernel pairs use
+    2-D rules and V the m-dimensional one."""
+    x = _rows("four_point", x, (4,))
+    rows, label = np.unique(x, axis=0, return_inverse=True)
+    label = label.reshape(-1)
+    if len(rows) <= 2:
+        m = output_moments(net, rows, ratios)
+        k, k1, v = (np.asarray(a) for a in (m.K, m.K1, m.V))
+    else:
+        rows, label = x, np.arange(4)
+        pairs = kernel_matrix(net, x, ratios)
+        k, k1 = pairs.infinite_width, pairs.coefficient_1_over_n
+        v = np.asarray(output_moments(net, x, ratios).V)
+    pairings = [(tuple(label[list(p)]), tuple(label[list(q)])) for p, q in PAIRINGS]
+    lead = sum(k[p] * k[q] for p, q in pairings)
+    first = sum(k1[p] * k[q] + k[p] * k1[q] + v[p + q] for p, q in pairings)
     return Prediction(np.asarray(lead), np.asarray(first))
+
+
+def kernel_variance(net: Network, x: ArrayLike, ratios: ArrayLike | None = None
+                    ) -> Prediction:
+    """Var_theta f(x_1) f(x_2) (Table 3 row 1, ``var:f1 f2``) for ``x`` (2, D) or (1, D):
+    E[f_1^2 f_2^2] - E[f_1 f_2]^2 from ``four_point`` on (x_1, x_1, x_2, x_2) and
+    ``kernel``; it is O(1), with the 1/n coefficient F1 - 2 K K1."""
+    x = _rows("kernel_variance", x, (1, 2))
+    square = four_point(net, x[[0, 0, -1, -1]], ratios)
+    mean = kernel(net, x, ratios)
+    return Prediction(square.infinite_width - mean.infinite_width**2,
+                      square.coefficient_1_over_n
+                      - 2 * mean.infinite_width * mean.coefficient_1_over_n)
+
+
+def ntk_mean(net: Network, x: ArrayLike, ratios: ArrayLike | None = None) -> Prediction:
+    """E[Theta(x_1, x_2)] = sum_mu E[d_mu f(x_1) d_mu f(x_2)] (Table 1 row 3, ``f1_a f2_a``)
+    for ``x`` (2, D), or E[Theta(x_1, x_1)] for (1, D): Th_{d+1} + Th1_{d+1} / n of
+    ``ntk_recursions`` (2-D quadrature)."""
+    x = _rows("ntk_mean", x, (1, 2))
+    t = tangent_moments(net, x, ratios)
+    return Prediction(np.asarray(t.Theta[0, -1]), np.asarray(t.Theta1[0, -1]))
+
+
+def ntk_variance(net: Network, x: ArrayLike, ratios: ArrayLike | None = None) -> Prediction:
+    """Var_theta Theta(x_1, x_2) (Table 3 row 3, ``var:f1_a f2_a``) for ``x`` (2, D) or
+    (1, D): 0 at infinite width (the NTK is frozen) and (A + P + P^T) / n, the leading
+    coefficient of ``ntk_recursions`` (its O(n^-2) term is not computed)."""
+    x = _rows("ntk_variance", x, (1, 2))
+    coefficient = ntk_variance_coefficient(tangent_moments(net, x, ratios))[0, -1]
+    return Prediction(np.zeros(()), np.asarray(coefficient))
 
 
 def connected_four_point(net: Network, x: ArrayLike, ratios: ArrayLike | None = None
@@ -65,3 +162,13 @@ def connected_four_point(net: Network, x: ArrayLike, ratios: ArrayLike | None = 
     every quadruple of the m inputs, (m, m, m, m)."""
     v = np.asarray(output_moments(net, x, ratios).V)
     return sum(np.einsum(f"{spec}->abcd", v) for spec in ("abcd", "acbd", "adbc"))
+
+
+#: name -> (function, correlator): the registry of the module docstring's contract.
+STATISTICS: dict[str, tuple[Callable[..., Prediction], str]] = {
+    "kernel": (kernel, "f1 f2"),
+    "four_point": (four_point, "f1 f2 f3 f4"),
+    "ntk_mean": (ntk_mean, "f1_a f2_a"),
+    "ntk_variance": (ntk_variance, "var:f1_a f2_a"),
+    "kernel_variance": (kernel_variance, "var:f1 f2"),
+}
