@@ -45,6 +45,12 @@ def test_measure_linear_nngp(capsys):
     se = 1 / np.sqrt(np.sum(w * (x - np.average(x, weights=w)) ** 2))
     assert 0.5 < (high - low) / (2 * 1.96 * se) < 2
     assert result["unresolved"] == [] and "not_fittable" not in result
+    # the 1/n theory of a deep linear E[f1 f2]: x1.x2 at every width, no 1/n term
+    theory = result["theory"]
+    assert theory["statistic"] == "kernel"
+    assert theory["infinite_width"] == pytest.approx(1.0, rel=1e-12)
+    assert abs(theory["coefficient_1_over_n"]) < 1e-12
+    assert theory["at_widths"] == pytest.approx([1.0] * 3, rel=1e-12)
 
 
 @pytest.mark.parametrize(("argv", "message"), [

@@ -5,9 +5,10 @@ import html
 import numpy as np
 import pytest
 
-from widenets_nb import config, fits
+from widenets_nb import config, fits, kernels
 from widenets_nb.correlators import estimate, experiments, figures, panel
 from widenets_nb.correlators.estimate import measure
+from widenets_nb.nets import Network
 
 SMALL = experiments.ScalingProtocol("f1_a f2_a", (4, 8, 16), 20, seed=3, depth=1)
 
@@ -97,5 +98,27 @@ def test_panel_draws_each_width_and_its_last_update_is_the_full_scaling(cache_di
     assert [(u.done, u.total) for u in updates] == [(0, 3), (1, 3), (2, 3), (3, 3)]
     assert [len(u.figure.data[0].x) for u in updates[1:]] == [1, 2, 3]
     s = experiments.correlator_scaling(SMALL)
-    assert updates[-1].status == html.escape(s.summary())
+    assert updates[-1].status.split("<br>")[0] == html.escape(s.summary())
     np.testing.assert_array_equal(updates[-1].figure.data[0].y, np.abs(s.values))
+
+
+def test_panel_shows_the_1_over_n_theory_where_it_covers_the_correlator(cache_dir):
+    # f1_a f2_a is the NTK: its infinite-width value is the analytic NTK of ``kernels``
+    # (independent of the recursions), and the measured means agree with E + c/n
+    t = experiments.theory_prediction("f1_a f2_a", "tanh", 1)
+    x = estimate.default_inputs(2, 4)
+    net = Network(input_dim=4, depth=1, activation="tanh")
+    theta = kernels.infinite_width(net, x[:1], x[1:]).ntk
+    assert t.statistic == "ntk_mean" and t.infinite_width == pytest.approx(
+        float(np.ravel(theta)[0]), rel=1e-6)
+    fig, status = panel.scaling("f1_a f2_a", "tanh", 1, "gaussian", (2, 4), 20, seed=3)
+    assert html.escape(t.summary()) in status.split("<br>")
+    line = next(tr for tr in fig.data if tr.name.startswith("1/n theory"))
+    np.testing.assert_allclose(line.y, np.abs(t.at(SMALL.widths)), rtol=1e-12)
+    s = experiments.correlator_scaling(SMALL)
+    assert np.all(np.abs(s.values - t.at(s.widths)) < 4 * np.asarray(s.stderr))
+    # not covered: no line, and the reason where a statistic exists but does not apply
+    assert experiments.theory_prediction("table1.row5", "tanh", 1) is None
+    relu = experiments.theory_prediction("f1 f2 f3 f4", "relu", 2)
+    assert relu.infinite_width is None and "at most 2 distinct inputs" in relu.note
+    assert "not_covered" not in status

@@ -16,6 +16,7 @@ from ..nets import ACTIVATIONS, INITS
 from ..results import scaling
 from .clusters import predict
 from .estimate import BACKENDS, METHODS, measure
+from .experiments import theory_prediction
 
 
 def _predict(args: argparse.Namespace) -> dict[str, Any]:
@@ -60,6 +61,14 @@ def _measure(args: argparse.Namespace) -> dict[str, Any]:
         result["not_fittable"] = s.note
     result["predicted"] = s.predicted
     result["inputs"] = m.inputs.tolist()
+    t = theory_prediction(m.spec, args.activation, args.depth, args.init, args.bias, m.inputs)
+    if t is not None:
+        result["theory"] = {"statistic": t.statistic, "infinite_width": t.infinite_width,
+                            "coefficient_1_over_n": t.coefficient_1_over_n}
+        if t.infinite_width is None:
+            result["theory"]["not_covered"] = t.note
+        else:
+            result["theory"]["at_widths"] = t.at(s.widths).tolist()
     return result
 
 

@@ -34,7 +34,9 @@ import numpy as np
 from .. import config, fits, paper, results
 from ..diagrams.exact import exact
 from ..nets import ACTIVATIONS as NET_ACTIVATIONS
+from ..nets import Network
 from ..results import Report, Scaling, format_slope
+from ..theory import statistics as theory
 from .clusters import predict
 from .estimate import INPUT_SEED, Measurement, default_inputs, measure, measure_all
 from .estimate import widths_from_exponents as between
@@ -549,6 +551,51 @@ class WideScalingProtocol(ScalingProtocol):
         quick = profile == "quick"
         low = 12 if quick else 14
         return cls("table1.row5", between(low, low + 2), 50 if quick else 200)
+
+
+@dataclasses.dataclass(frozen=True)
+class TheoryPrediction:
+    """A correlator's 1/n theory (``theory.statistics``): E[C](n) = infinite_width +
+    coefficient_1_over_n / n + O(n^-2), or, with both None, why it does not apply
+    (``note``)."""
+
+    statistic: str
+    infinite_width: float | None
+    coefficient_1_over_n: float | None
+    note: str = ""
+
+    def at(self, widths: Sequence[int]) -> np.ndarray:
+        """The first-order prediction at each width."""
+        return self.infinite_width + self.coefficient_1_over_n / np.asarray(widths, float)
+
+    def summary(self) -> str:
+        """One line: the two coefficients, or the reason there are none."""
+        if self.infinite_width is None:
+            return f"1/n theory ({self.statistic}): {self.note}"
+        return (f"1/n theory ({self.statistic}): E[C](n) = {self.infinite_width:.5g} "
+                f"{self.coefficient_1_over_n:+.5g}/n + O(1/n²)")
+
+
+def theory_prediction(spec: str, activation: str, depth: int, init: str = "gaussian",
+                      bias: bool = False, inputs: np.ndarray | None = None,
+                      input_dim: int = 4) -> TheoryPrediction | None:
+    """The recursions' E[C](n) to O(1/n) for the network and inputs that ``measure``
+    uses with these arguments (``inputs`` default: ``default_inputs``), or None where no
+    statistic of ``theory.STATISTICS`` is this correlator."""
+    name = theory.for_correlator(spec)
+    if name is None:
+        return None
+    if init != "gaussian":
+        return TheoryPrediction(name, None, None, "the recursions assume Gaussian weights")
+    function, correlator = theory.STATISTICS[name]
+    if inputs is None:
+        inputs = default_inputs(len(parse(correlator).inputs), input_dim)
+    net = Network(input_dim=inputs.shape[1], depth=depth, activation=activation, bias=bias)
+    try:
+        p = function(net, inputs)
+    except ValueError as err:
+        return TheoryPrediction(name, None, None, str(err))
+    return TheoryPrediction(name, float(p.infinite_width), float(p.coefficient_1_over_n))
 
 
 def correlator_scaling(p: ScalingProtocol, progress: bool = False) -> Scaling:

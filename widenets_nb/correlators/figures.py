@@ -14,7 +14,7 @@ from .. import paper
 from ..plots import COLORS, scaling_figure, themed
 from ..results import Report, Scaling
 from .clusters import cluster_graph, predict
-from .experiments import ROWS, Table
+from .experiments import ROWS, Table, TheoryPrediction
 from .notation import Correlator, parse
 
 
@@ -73,13 +73,26 @@ def _y_title(s: Scaling) -> str:
     return "|C|" if s.statistic == "mean" else "Var"
 
 
-def correlator_figure(s: Scaling) -> go.Figure:
+def with_theory(fig: go.Figure, s: Scaling, theory: TheoryPrediction | None) -> go.Figure:
+    """Add the 1/n theory's |E[C](n)| (``experiments.theory_prediction``), where it has
+    numbers, as a dashed green line through the measured widths."""
+    if theory is None or theory.infinite_width is None:
+        return fig
+    fig.add_trace(go.Scatter(
+        x=list(s.widths), y=np.abs(theory.at(s.widths)), mode="lines",
+        line=dict(color="seagreen", width=2, dash="dash"),
+        name=f"1/n theory: {theory.infinite_width:.4g} {theory.coefficient_1_over_n:+.4g}/n",
+        hovertemplate="n = %{x}<br>theory %{y:.5g}<extra></extra>"))
+    return fig
+
+
+def correlator_figure(s: Scaling, theory: TheoryPrediction | None = None) -> go.Figure:
     """|C| against n of one correlator measurement (``experiments.correlator_scaling``):
-    ``plots.scaling_figure`` with the fitted exponent and the Conjecture 1 slope, and the
-    exact curve of a linear network (``with_exact``)."""
+    ``plots.scaling_figure`` with the fitted exponent and the Conjecture 1 slope, the
+    exact curve of a linear network (``with_exact``) and the 1/n theory (``with_theory``)."""
     network = ", ".join(f"{k} {v}" for k, v in s.labels.items())
     title = f"{s.name}: {network},<br>{min(s.counts)} inits per width"
-    return with_exact(scaling_figure(s, title, y_title=_y_title(s)), s)
+    return with_theory(with_exact(scaling_figure(s, title, y_title=_y_title(s)), s), s, theory)
 
 
 def cell_figure(table: Table | Report, row: int, activation: str) -> go.Figure:

@@ -14,7 +14,7 @@ from ..results import Scaling
 from ..widgets import Panel, Update, by_width, figure_widget, replace_figure
 from .clusters import predict
 from .estimate import widths_from_exponents
-from .experiments import ScalingProtocol, correlator_scaling
+from .experiments import ScalingProtocol, TheoryPrediction, correlator_scaling, theory_prediction
 from .figures import cluster_graph_figure, correlator_figure
 from .notation import NAMED, parse
 
@@ -34,9 +34,15 @@ def _protocol(spec: str, activation: str, depth: int, init: str,
                            depth, init)
 
 
-def _drawn(s: Scaling) -> tuple[go.Figure, str]:
-    """|C| vs n with the fit, and the ``Scaling.summary`` HTML-escaped."""
-    return correlator_figure(s), html.escape(s.summary())
+def _drawn(s: Scaling, theory: TheoryPrediction | None) -> tuple[go.Figure, str]:
+    """|C| vs n with the fit and the 1/n theory where it applies, and the
+    ``Scaling.summary`` (with the theory's line) HTML-escaped."""
+    lines = [s.summary()] + ([theory.summary()] if theory is not None else [])
+    return correlator_figure(s, theory), "<br>".join(html.escape(t) for t in lines)
+
+
+def _theory(p: ScalingProtocol) -> TheoryPrediction | None:
+    return theory_prediction(p.spec, p.activation, p.depth, p.init)
 
 
 def scaling_updates(spec: str, activation: str, depth: int, init: str,
@@ -47,10 +53,11 @@ def scaling_updates(spec: str, activation: str, depth: int, init: str,
     ``Scaling.summary`` HTML-escaped, with the ``Scaling`` for export. The last update is
     ``scaling``'s answer."""
     p = _protocol(spec, activation, depth, init, log2_widths, inits, seed)
+    theory = _theory(p)
 
     def run(widths: tuple[int, ...]) -> tuple[go.Figure, str, Scaling]:
         s = correlator_scaling(dataclasses.replace(p, widths=widths))
-        return (*_drawn(s), s)
+        return (*_drawn(s, theory), s)
 
     return by_width(p.widths, run)
 
@@ -60,7 +67,7 @@ def scaling(spec: str, activation: str, depth: int, init: str, log2_widths: tupl
     """The final update of ``scaling_updates`` at once: measure ``spec`` over widths
     2^a..2^b (cached on disk) and draw |C| vs n with the fit."""
     p = _protocol(spec, activation, depth, init, log2_widths, inits, seed)
-    return _drawn(correlator_scaling(p))
+    return _drawn(correlator_scaling(p), _theory(p))
 
 
 def correlator_panel(protocol: ScalingProtocol, max_inits: int = 1000,

@@ -58,6 +58,7 @@ from collections.abc import Callable
 import numpy as np
 from jax.typing import ArrayLike
 
+from ..correlators.notation import NAMED, parse
 from ..nets import Network
 from .ntk_recursions import ntk_variance_coefficient, tangent_moments
 from .recursions import output_moments, pair_output_moments
@@ -172,3 +173,10 @@ STATISTICS: dict[str, tuple[Callable[..., Prediction], str]] = {
     "ntk_variance": (ntk_variance, "var:f1_a f2_a"),
     "kernel_variance": (kernel_variance, "var:f1 f2"),
 }
+
+
+def for_correlator(spec: str) -> str | None:
+    """The ``STATISTICS`` name whose correlator is ``spec`` (notation, or a table row's name
+    such as ``"table1.row3"``), or None where the recursions do not cover it."""
+    c = parse(NAMED.get(spec, spec))
+    return next((name for name, (_, corr) in STATISTICS.items() if parse(corr) == c), None)
