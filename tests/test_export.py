@@ -77,7 +77,8 @@ def test_a_correlator_panel_exports_its_scaling_controls_and_figure(
                         "init": "gaussian", "log2_widths": [2, 4], "inits": 20}
     assert report.protocol["seed"] == 3 and report.protocol["complete"] is True
     assert report.protocol["protocol"] == json.loads(json.dumps(dataclasses.asdict(PROTOCOL)))
-    assert report.data["status"].split("; ")[0] == s.summary()
+    theory = experiments.theory_prediction(PROTOCOL.spec, PROTOCOL.activation, PROTOCOL.depth)
+    assert report.data["status"] == f"{s.summary()}; {theory.summary()}"
 
     # the CSV: a row per width with the values and the fit, metadata in '#' lines
     meta, rows = _rows(folder / "correlator-scalings.csv")
