@@ -20,6 +20,7 @@ from . import config, results
 from .corrections import experiments as corrections
 from .correlators import experiments as correlators
 from .spectra import experiments as spectra
+from .theory import experiments as theory
 from .training import experiments as training
 
 TARGETS: dict[str, Callable[..., results.Report]] = {
@@ -30,6 +31,7 @@ TARGETS: dict[str, Callable[..., results.Report]] = {
     "fig11": corrections.fig11,
     "fig9": spectra.fig9,
     "fig10": spectra.fig10,
+    "theory": theory.report,
 }
 
 

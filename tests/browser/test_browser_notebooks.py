@@ -57,6 +57,8 @@ INTERACTIONS: dict[str, Interaction] = {
     "02_feynman_diagrams": Interaction(slider="diagram"),
     # fewer initializations: the Monte Carlo rerun stays short
     "01_correlation_functions": Interaction(slider="inits", down=True),
+    # the smallest width up one step: the remaining widths are cached, the figure redraws
+    "06_finite_width_theory": Interaction(slider="log2 widths"),
 }
 
 # The running notebook (JupyterLab exposes its application as window.jupyterapp).
