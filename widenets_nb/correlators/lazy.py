@@ -17,7 +17,8 @@ Tables 1 and 3) only ever applies each hidden weight matrix W_l to a handful of 
 
 Each W_l is a ``lazy_matrix.LazyGaussian``: those products are sampled exactly in
 distribution conditioned on all earlier ones, in O(n k) per query, so one initialization
-costs O(n k^2) time and O(n k) memory instead of O(n^2). U, b and V are drawn densely. A
+costs O(n k^2) time and O(n k) memory instead of O(n^2); its minimal random draw is one
+fresh N(0, 1) n-vector per query (``lazy_matrix.normal``). U, b and V are drawn densely. A
 leaf paired with one more first-derivative factor is the gradient inner product
 g_i . g_j, summed layer by layer from the factors. The weight and bias scales s_w =
 ``weight_std``, s_b = ``bias_std`` and the first-layer and readout biases enter as in
@@ -192,25 +193,24 @@ class Weights(Protocol):
 class LazyWeights:
     """``Weights`` as lazy Gaussian matrices; queries update the state as they trace.
 
-    ``noise[f"right{l}"]`` (right, n_{l+1}) and ``noise[f"left{l}"]`` (left, n_l) are
-    the fresh N(0, 1) draws of W_l's right and left queries.
+    Block b of W_l's queries (in the order asked) draws its fresh N(0, 1) noise with
+    ``lazy_matrix.normal`` from ``fold_in(fold_in(key, l), b)``.
     """
 
-    def __init__(self, net: Network, noise: dict[str, jax.Array]) -> None:
+    def __init__(self, net: Network, key: jax.Array, dtype: jnp.dtype) -> None:
         n = net.widths
-        layers = range(1, net.depth)
-        self._state = [lazy_matrix.empty(n[l], n[l - 1], noise[f"right{l}"].shape[0],
-                                         noise[f"left{l}"].shape[0], noise["U"].dtype)
-                       for l in layers]
-        self._noise = [(noise[f"right{l}"], noise[f"left{l}"]) for l in layers]
-        self._used = [[0, 0] for _ in self._state]
+        self._state = [lazy_matrix.empty(n[l], n[l - 1], dtype) for l in range(1, net.depth)]
+        self._keys = [jax.random.fold_in(key, l) for l in range(1, net.depth)]
+        self._blocks = [0] * len(self._state)
 
     def _ask(self, layer: int, side: int, rows: jax.Array) -> jax.Array:
+        w = self._state[layer - 1]
+        size = (w.Y.shape[0], w.Z.shape[0])[side]
+        key = jax.random.fold_in(self._keys[layer - 1], self._blocks[layer - 1])
+        noise = lazy_matrix.normal(key, (size, rows.shape[0]), w.E.dtype)
         ask = (lazy_matrix.right, lazy_matrix.left)[side]
-        start = self._used[layer - 1][side]
-        noise = self._noise[layer - 1][side][start:start + rows.shape[0]]
-        self._state[layer - 1], answers = ask(self._state[layer - 1], rows, noise, start)
-        self._used[layer - 1][side] += rows.shape[0]
+        self._state[layer - 1], answers = ask(w, rows, noise)
+        self._blocks[layer - 1] += 1
         return answers
 
     def right(self, layer: int, vs: jax.Array) -> jax.Array:
@@ -353,33 +353,31 @@ def _directional(stars: tuple[Star, ...], grads: tuple[int, ...], net: Network,
     return out
 
 
-def _draws(plan: Plan, net: Network) -> dict[str, tuple[int, ...]]:
-    """The shape of every N(0, 1) draw of one initialization: U, V (column 0), the
-    biases (b_out: output 0), and the fresh noise of each lazy matrix."""
+def _draws(net: Network) -> dict[str, tuple[int, ...]]:
+    """The shape of every dense N(0, 1) draw of one initialization: U, V (column 0) and
+    the biases (b_out: output 0)."""
     n = net.widths
-    right, left = plan.queries
     shapes: dict[str, tuple[int, ...]] = {"U": (n[0], net.input_dim), "V": (n[-1], 1)}
     if net.first_bias:
         shapes["b0"] = (n[0],)
     if net.readout_bias:
         shapes["bout"] = (1,)
-    for l in range(1, net.depth):
-        shapes |= {f"right{l}": (right, n[l]), f"left{l}": (left, n[l - 1])}
-        if net.bias:
-            shapes[f"b{l}"] = (n[l],)
+    if net.bias:
+        shapes |= {f"b{l}": (n[l],) for l in range(1, net.depth)}
     return shapes
 
 
 def _one(plan: Plan, net: Network, key: jax.Array, xs: jax.Array) -> jax.Array:
-    """One initialization: every draw sliced from one ``normal`` call (one threefry to
-    compile instead of one per array)."""
-    shapes = _draws(plan, net)
+    """One initialization: the dense draws sliced from one ``lazy_matrix.normal`` call
+    (key ``fold_in(key, 0)``), the lazy matrices' noise from ``fold_in(key, 1)``."""
+    shapes = _draws(net)
     sizes = [math.prod(shape) for shape in shapes.values()]
-    flat = jax.random.normal(key, (sum(sizes),), xs.dtype)
+    flat = lazy_matrix.normal(jax.random.fold_in(key, 0), (sum(sizes),), xs.dtype)
     parts = jnp.split(flat, np.cumsum(sizes)[:-1])
     draws = {name: part.reshape(shape)
              for (name, shape), part in zip(shapes.items(), parts, strict=True)}
-    return integrands(plan, net, draws, LazyWeights(net, draws), xs)
+    return integrands(plan, net, draws,
+                      LazyWeights(net, jax.random.fold_in(key, 1), xs.dtype), xs)
 
 
 @functools.lru_cache(maxsize=32)
@@ -414,8 +412,10 @@ def lazy_samples(cs: Correlator | str | Sequence[Correlator | str], net: Network
       devices: spread each chunk over these devices (default: all, see ``sharding``).
 
     Returns:
-      float64 array (inits, len(cs)). Compute in float64 (``jax_enable_x64``): the span
-      test of repeated queries uses a relative tolerance of 1e-10 there (1e-4 in float32).
+      float64 array (inits, len(cs)), computed in the default float dtype: a query
+      within ``lazy_matrix.tolerance`` (1e-6 in float64, 1e-2 in float32) of the span of
+      earlier ones draws nothing, which lowers that answer's variance by less than
+      tolerance^2 times the query's squared norm.
     """
     cs = _as_list(cs)
     reason = unsupported_reason(cs, net)
