@@ -241,3 +241,19 @@ def test_committed_fig1a_loads_with_its_numbers():
     assert fig.limit_component == (10, 9) == tuple(fig.components[0])
     assert fig.report.provenance.wall_time_s == 77.0
     assert fig.table() in fig.report.markdown
+
+
+def test_committed_limit_agrees_with_the_1_over_n_theory():
+    # 20000 inits per width at widths 4-64: the fitted a_1 of E[Θ_0] - Θ_∞ (two and three
+    # terms) lies within 2 standard errors of the recursions' NTK-mean correction, which
+    # is far from 0 in units of those errors for both activations
+    fig = te.Fig1a.load("standard")
+    predicted = te.limit_theory(fig.limit)
+    assert set(predicted) == {"relu", "erf"}
+    for a, c in predicted.items():
+        for fit in fig.expansions[a]:
+            value, se = fit["coefficients"][0], fit["stderr"][0]
+            assert abs(value - c) < 2 * se, (a, fit["orders"], value, se, c)
+        assert abs(c) > 2 * fig.expansions[a][0]["stderr"][0]
+    table = fig.limit_theory_table()
+    assert f"{predicted['relu']:+.4f}" in table and table.count("\n") == 3

@@ -76,6 +76,10 @@ def test_limit_panel_follows_depth_and_reports_bad_protocols():
     p = panel.limit_panel(LIMIT)
     before = _ys(p)
     assert p.status.value.startswith("Θ_∞ = erf: ")
+    a1 = te.limit_theory(LIMIT)["erf"]
+    assert f"1/n theory a_1 = erf: {a1:+.4f}" in p.status.value
+    line = next(t for t in p.figure.data if t.name.startswith("erf: 1/n theory"))
+    np.testing.assert_allclose(np.asarray(line.y) * np.asarray(line.x), abs(a1), rtol=1e-9)
     _run(p, depth=3)
     assert _ys(p) != before
     bad = panel.limit_panel(te.LimitProtocol(activations=("erf",), widths=(4,), inits=1,

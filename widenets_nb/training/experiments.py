@@ -42,6 +42,7 @@ from ..nets import Network, init_many
 from ..ntk import ntk_entry, ntk_vp
 from ..paper import SLOPES
 from ..results import Report, Scaling, format_slope, scaling
+from ..theory.statistics import ntk_mean
 
 #: The exponent of |E[Θ_0] - Θ_∞| in n (Conjecture 1 applied to E[Θ_0]).
 LIMIT_SLOPE = SLOPES["limit.mean_ntk"].value
@@ -529,6 +530,18 @@ def infinite_width_limit(protocol: LimitProtocol, chunk: int = 5000,
     return LimitResult(p, (i, j), samples, exact, fits, expansions)
 
 
+def limit_theory(protocol: LimitProtocol) -> dict[str, float]:
+    """The predicted 1/n coefficient a_1 of E[Θ_0] - Θ_∞ at the protocol's component, per
+    activation: the NTK mean's 1/n correction from the finite-width recursions
+    (``theory.statistics.ntk_mean``), which share no code with the Monte Carlo."""
+    p = protocol
+    images, _ = mnist_pair(p.samples_per_class, p.seed)
+    x = gram_inputs(images[list(component(len(images), p.seed))])
+    return {a: float(ntk_mean(Network(input_dim=2, depth=p.depth, activation=a,
+                                      input_scaling=True), x).coefficient_1_over_n)
+            for a in p.activations}
+
+
 def _corrected(fit: Scaling) -> str:
     """The 1/n-corrected fit of ``fit`` as a table cell."""
     c = fit.corrected
@@ -589,6 +602,22 @@ class Fig1a:
     def scalings(self, quantity: str, **labels: Any) -> tuple[Scaling, ...]:
         """The fits of ``quantity`` with these labels, in the report's order."""
         return self.report.select(quantity=quantity, **labels)
+
+    def limit_theory_table(self) -> str:
+        """Markdown: the predicted a_1 of E[Θ_0] - Θ_∞ (``limit_theory``) beside each
+        fitted expansion's a_1 ± its standard error and their distance in standard
+        errors."""
+        predicted = limit_theory(self.limit)
+        lines = ["| activation | predicted a_1 (1/n theory) | "
+                 + " | ".join(f"fitted a_1 ({len(o)} terms) | z" for o in EXPANSION_ORDERS)
+                 + " |", "|---|---|" + "---|---|" * len(EXPANSION_ORDERS)]
+        for a, c in predicted.items():
+            row = [a, f"{c:+.4f}"]
+            for fit in list(self.expansions.get(a, []))[:len(EXPANSION_ORDERS)]:
+                value, se = fit["coefficients"][0], fit["stderr"][0]
+                row += [f"{value:+.4f} ± {se:.4f}", f"{(value - c) / se:+.1f}"]
+            lines.append(f"| {' | '.join(row)} |")
+        return "\n".join(lines)
 
     def table(self) -> str:
         """The results as Markdown tables."""

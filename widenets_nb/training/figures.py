@@ -7,7 +7,7 @@ along training.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
@@ -42,10 +42,22 @@ def linearity(scalings: Sequence[Scaling],
 
 
 def limit(scalings: Sequence[Scaling],
-          title: str = "E[Θ_0] approaches the infinite-width NTK") -> go.Figure:
-    """|E[Θ_0] - Θ_∞| against width per activation."""
-    return scaling_figure(scalings, title, "|E[Θ_0] - Θ_∞|",
-                          [s.labels["activation"] for s in scalings])
+          title: str = "E[Θ_0] approaches the infinite-width NTK",
+          predicted: Mapping[str, float] | None = None) -> go.Figure:
+    """|E[Θ_0] - Θ_∞| against width per activation, with the 1/n theory's |a_1| / n
+    (``experiments.limit_theory``) dashed in the activation's colour where given."""
+    fig = scaling_figure(scalings, title, "|E[Θ_0] - Θ_∞|",
+                         [s.labels["activation"] for s in scalings])
+    for color, s in zip(COLORS * 4, scalings, strict=False):
+        a = s.labels["activation"]
+        if predicted is None or a not in predicted:
+            continue
+        n = np.geomspace(min(s.widths), max(s.widths), 50)
+        fig.add_trace(go.Scatter(
+            x=n, y=abs(predicted[a]) / n, mode="lines", line=dict(color=color, dash="dash"),
+            name=f"{a}: 1/n theory, a_1 = {predicted[a]:+.4f}",
+            hovertemplate="n = %{x:.0f}<br>|a_1|/n = %{y:.3g}<extra></extra>"))
+    return fig
 
 
 def drift_vs_step(result: DriftResult, activation: int = 0, optimizer: int = 0,

@@ -26,6 +26,7 @@ from .experiments import (
     LinearityProtocol,
     infinite_width_limit,
     kernel_drift,
+    limit_theory,
     step_linearity,
 )
 
@@ -166,12 +167,15 @@ def limit_panel(base: LimitProtocol, progress: bool = False) -> Panel:
     """E[Θ_0] against the analytic infinite-width NTK for the protocol's activations."""
 
     def compute(depth: int) -> Iterator[Update]:
+        predicted = limit_theory(dataclasses.replace(base, depth=depth))
+        theory = "; 1/n theory a_1 = " + ", ".join(f"{a}: {c:+.4f}" for a, c in predicted.items())
+
         def run(widths: tuple[int, ...]) -> tuple[go.Figure, str, tuple[Scaling, ...]]:
             result = infinite_width_limit(dataclasses.replace(base, depth=depth, widths=widths),
                                           progress=progress)
-            return figures.limit(result.fits), "Θ_∞ = " + ", ".join(
+            return figures.limit(result.fits, predicted=predicted), "Θ_∞ = " + ", ".join(
                 f"{a}: {e:.5f}" for a, e in zip(base.activations, result.exact, strict=True)
-            ), result.fits
+            ) + theory, result.fits
 
         return by_width(base.widths, run)
 
