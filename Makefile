@@ -7,14 +7,14 @@ ARGS ?=
 # Jupyter refuses to run as root unless told; containers often run as root.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab app test install lint pytest nbval browser browser-note screenshots clean
+.PHONY: lab app docs docs-notebooks test install lint pytest nbval browser browser-note screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,docs]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -25,6 +25,17 @@ lab: install
 # The notebooks as standalone apps (Voila): panels and figures, no code cells.
 app: install
 	$(BIN)/voila $(ARGS) notebooks
+
+# The documentation site, build/docs/html/index.html: the README, the notebooks as rendered
+# in docs/notebooks/ (nothing runs here), the API reference and the paper-to-code map.
+docs: install
+	$(BIN)/python -m sphinx -b html -q -d build/docs/doctrees docs build/docs/html
+	@echo "docs: build/docs/html/index.html"
+
+# Re-render docs/notebooks/ (standard profile unless scripts/render_notebooks.py says
+# otherwise; ARGS=03: one notebook; minutes each on an empty cache).
+docs-notebooks: install
+	$(BIN)/python scripts/render_notebooks.py $(ARGS)
 
 lint: install
 	$(BIN)/ruff check .
