@@ -73,7 +73,7 @@ def coefficient_panel(protocol: CoefficientProtocol, max_inits: int = 20000,
                "z in the title is their difference in standard errors. A case the recursions "
                "do not cover (ReLU beyond two inputs) says so in one line. "
                "Press Run after changing a control; each width is drawn as it is measured.")
-    return Panel(controls, compute, caption, auto=False)
+    return Panel(controls, compute, caption, auto=False, protocol=protocol)
 
 
 def depth_width_updates(log2_width: int, beta_min: float, inits: int, seed: int = 0
@@ -116,4 +116,4 @@ def depth_width_panel(protocol: DepthWidthProtocol, max_inits: int = 5000,
                "exp(5β), a statement up to constant factors. Green dashed: the first-order "
                "line 1 + cβ with c fitted to the points with β ≤ 0.1, as labelled; the grey "
                "line marks the first β where it is more than 3 standard errors off.")
-    return Panel(controls, compute, caption, auto=False)
+    return Panel(controls, compute, caption, auto=False, protocol=protocol)
