@@ -27,13 +27,16 @@ app: install
 	$(BIN)/voila $(ARGS) notebooks
 
 # The documentation site, build/docs/html/index.html: the README, the notebooks as rendered
-# in docs/notebooks/ (nothing runs here), the API reference and the paper-to-code map.
+# in docs/notebooks/ (those missing or stale are rendered first, standard profile: minutes
+# on an empty cache), the API reference and the paper-to-code map.
 docs: install
+	$(BIN)/python scripts/render_notebooks.py --stale
 	$(BIN)/python -m sphinx -b html -q -d build/docs/doctrees docs build/docs/html
 	@echo "docs: build/docs/html/index.html"
 
-# Re-render docs/notebooks/ (standard profile unless scripts/render_notebooks.py says
-# otherwise; ARGS=03: one notebook; minutes each on an empty cache).
+# Re-render docs/notebooks/ (not committed; standard profile unless
+# scripts/render_notebooks.py says otherwise; ARGS=03: one notebook; minutes each on an
+# empty cache).
 docs-notebooks: install
 	$(BIN)/python scripts/render_notebooks.py $(ARGS)
 
@@ -51,6 +54,7 @@ nbval: install
 # Every notebook run in JupyterLab in headless Chromium (skipped without /usr/bin/chromium,
 # failing instead when WIDENETS_REQUIRE_BROWSER=1); screenshots in build/screenshots/.
 browser: install
+	$(BIN)/python scripts/render_notebooks.py --stale --profile quick
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/browser
 
 # The README's pictures: each notebook's touched panel from the last browser run.

@@ -10,7 +10,8 @@ at view time:
 - MathJax 3 (the ``tex-chtml`` component, its fonts and TeX extensions) is copied from the
   ``sphinx-mathjax-offline`` package.
 
-The notebooks are the executed copies in ``docs/notebooks/``; nothing is executed here.
+The notebooks are the executed copies in ``docs/notebooks/`` (rendered by
+``scripts/render_notebooks.py``, not committed); nothing is executed here.
 """
 
 from __future__ import annotations

@@ -1,8 +1,10 @@
 """Run the notebooks once (standard profile) and keep static copies for the documentation.
 
 Each ``notebooks/NN_*.ipynb`` is executed in a fresh kernel of this interpreter with
-``WIDENETS_PROFILE`` set, and written with its outputs to ``docs/notebooks/`` (committed),
-which the documentation renders without executing anything (``docs/conf.py``).
+``WIDENETS_PROFILE`` set, and written with its outputs to ``docs/notebooks/`` (not
+committed: ``make docs`` renders what is missing or stale in the standard profile, the
+browser tests in the quick one), which the documentation renders without executing
+anything (``docs/conf.py``).
 
 Outputs are made static in the kernel, before they are stored:
 
@@ -194,7 +196,7 @@ def render(path: Path, out_dir: Path, profile: str, timeout: int) -> tuple[Path,
     nb = nbformat.read(path, as_version=4)
     nb.cells.insert(0, _setup_cell())
     if profile != "standard":
-        why = PROFILES.get(path.stem, (profile, "as asked"))[1]
+        why = PROFILES.get(path.stem, (profile, "rendered in that profile on request"))[1]
         nb.cells.insert(2, nbformat.v4.new_markdown_cell(
             f"*This page shows the **{profile}** profile's outputs ({why}); run the notebook "
             "for the standard profile's numbers.*", metadata={"tags": [NOTE_TAG]}))
@@ -218,6 +220,19 @@ def render(path: Path, out_dir: Path, profile: str, timeout: int) -> tuple[Path,
     return target, seconds
 
 
+def source_cells(path: Path) -> list[tuple[str, str]]:
+    """(type, source) of every cell but the one a render adds (``NOTE_TAG``)."""
+    return [(c["cell_type"], "".join(c["source"]))
+            for c in json.loads(path.read_text())["cells"]
+            if NOTE_TAG not in c.get("metadata", {}).get("tags", [])]
+
+
+def current(path: Path, copy: Path, profile: str) -> bool:
+    """Whether ``copy`` is a render of ``path``'s cells in ``profile``."""
+    return copy.exists() and source_cells(copy) == source_cells(path) and json.loads(
+        copy.read_text())["metadata"].get("widenets", {}).get("profile") == profile
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*",
@@ -225,6 +240,9 @@ def main() -> None:
     parser.add_argument("--profile", default=None, choices=("quick", "standard", "paper"),
                         help="default: standard, or the notebook's entry in PROFILES")
     parser.add_argument("--out", type=Path, default=OUT_DIR)
+    parser.add_argument("--stale", action="store_true",
+                        help="only notebooks whose copy is missing, has other cells or "
+                             "another profile")
     parser.add_argument("--timeout", type=int, default=3600,
                         help="seconds one cell may run (default 3600)")
     args = parser.parse_args()
@@ -236,6 +254,8 @@ def main() -> None:
                      "give a prefix such as 02")
     for path in paths:
         profile = args.profile or PROFILES.get(path.stem, ("standard", ""))[0]
+        if args.stale and current(path, args.out / path.name, profile):
+            continue
         target, seconds = render(path, args.out, profile, args.timeout)
         size = target.stat().st_size / 1e6
         print(json.dumps({"notebook": path.name, "profile": profile,
