@@ -16,7 +16,11 @@ inputs needs the 4-input recursion and its 4-D rule (~1e-5 relative for tanh). F
     E[Theta(x_1, x_2)]   = Th(1,2) + Th1(1,2) / n                             (Table 1 row 3),
     Var Theta(x_1, x_2)  = (A(12;12) + P(12;12) + P(12;21)) / n               (Table 3 row 3),
 
-and Var f_1 f_2 = E[f_1^2 f_2^2] - E[f_1 f_2]^2 (Table 3 row 1) from the two above.
+and Var f_1 f_2 = E[f_1^2 f_2^2] - E[f_1 f_2]^2 (Table 3 row 1) from the two above. From
+``dntk`` (eq. D3 there; four-input averages by the m-dimensional rule on the distinct
+inputs, exact for linear networks):
+
+    E[f1_a f2_b f3_ab f4] = 0 + (P1 + P2 + P3)(1, 3, 2, 4) / n                (Table 1 row 4).
 
 Coverage of the tables (Gaussian weights; Table 2's sign weights add fourth cumulants of
 the weights that the recursions leave out):
@@ -26,14 +30,17 @@ the weights that the recursions leave out):
     2    f1 f2 f3 f4                four_point (not ReLU with   no (8-point function)
                                     > 2 distinct inputs)
     3    f1_a f2_a                  ntk_mean                    ntk_variance (leading 1/n)
-    4    f1_a f2_b f3_ab f4         no (the dNTK recursions, book ch. 11, are not built)
-    5    f1_a f2_b f3_c f4_abc      no (ddNTK)
+    4    f1_a f2_b f3_ab f4         dntk (not ReLU, whose s''   no (8-point function)
+                                    is a delta)
+    5    f1_a f2_b f3_c f4_abc      no (ddNTK: needs third-     no
+                                    derivative recursions)
     6    f1_a f2_b f3_ab f4_c ...   no (leading order n^-2 needs second-order recursions)
 
 Activations: linear, tanh, erf, gelu, sin, softplus (Price's theorem on quadrature) and
 ReLU (closed forms, at most 2 distinct inputs, not parallel). Exact nulls: for ReLU the
 1/n coefficients of E[f(x)^2] and E[Theta(x, x)] vanish (scale invariance; in fact at every
-order), and a linear network's E[f1 f2] and E[Theta] have none.
+order), and a linear network's E[f1 f2] and E[Theta] have none. E[f1_a f2_b f3_ab f4] is
+exactly 0 at infinite width (odd in the readout).
 
 Registry contract (``STATISTICS``, stable; entries are added as statistics are tested):
 
@@ -60,6 +67,7 @@ from jax.typing import ArrayLike
 
 from ..correlators.notation import NAMED, parse
 from ..nets import Network
+from .dntk import dntk_coefficient
 from .ntk_recursions import ntk_variance_coefficient, tangent_moments
 from .recursions import output_moments, pair_output_moments
 
@@ -157,6 +165,15 @@ def ntk_variance(net: Network, x: ArrayLike, ratios: ArrayLike | None = None) ->
     return Prediction(np.zeros(()), np.asarray(coefficient))
 
 
+def dntk(net: Network, x: ArrayLike, ratios: ArrayLike | None = None) -> Prediction:
+    """sum_{mu nu} E[d_mu f_1 d_nu f_2 d_mu d_nu f_3 f_4] (Table 1 row 4,
+    ``f1_a f2_b f3_ab f4``) for ``x`` (4, D) (rows may repeat): 0 at infinite width and the
+    leading coefficient (P1 + P2 + P3)(1, 3, 2, 4) of ``dntk`` (its O(n^-2) term is not
+    computed). Smooth activations only (ReLU's s'' is a delta)."""
+    x = _rows("dntk", x, (4,))
+    return Prediction(np.zeros(()), np.asarray(dntk_coefficient(net, x, ratios)))
+
+
 def connected_four_point(net: Network, x: ArrayLike, ratios: ArrayLike | None = None
                          ) -> np.ndarray:
     """The 1/n coefficient of the fourth cumulant of f: V(12,34) + V(13,24) + V(14,23) for
@@ -172,6 +189,7 @@ STATISTICS: dict[str, tuple[Callable[..., Prediction], str]] = {
     "ntk_mean": (ntk_mean, "f1_a f2_a"),
     "ntk_variance": (ntk_variance, "var:f1_a f2_a"),
     "kernel_variance": (kernel_variance, "var:f1 f2"),
+    "dntk": (dntk, "f1_a f2_b f3_ab f4"),
 }
 
 
