@@ -2,6 +2,8 @@
 
     nice -n 10 .venv/bin/python benchmarks/theory_checks.py            # all three checks
     nice -n 10 .venv/bin/python benchmarks/theory_checks.py --inits 40000 --widths 8 16 32 64
+    nice -n 10 .venv/bin/python benchmarks/theory_checks.py --sections b --statistics dntk \
+        --depths 1 2 3 --inits 40000
 
 Writes ``benchmarks/results/theory_checks.md``:
 
@@ -16,7 +18,9 @@ Writes ``benchmarks/results/theory_checks.md``:
 - (d) depth to width: R = E[Theta^2] / E[Theta]^2 of ReLU networks against beta = d / n
   (``experiments.depth_to_width``), the first-order line and the fitted exponential rate.
 
-Every width and depth is cached (``cache.cached``), so an interrupted run resumes.
+Every width and depth is cached (``cache.cached``), so an interrupted run resumes. A run of
+some ``--sections`` or ``--statistics`` only replaces (or adds) its own sections of the file,
+titled with the statistics when they are a subset, and keeps the others.
 """
 
 from __future__ import annotations
@@ -45,7 +49,7 @@ def _cpu() -> float:
 
 def coefficient_rows(args: argparse.Namespace) -> list[str]:
     comparisons = []
-    for statistic in X.registry():
+    for statistic in args.statistics:
         for activation in args.activations:
             for depth in args.depths:
                 p = X.CoefficientProtocol(statistic, activation, depth, widths=args.widths,
@@ -56,7 +60,8 @@ def coefficient_rows(args: argparse.Namespace) -> list[str]:
     relative = np.array([c.relative_se for c in comparisons if c.predicted])
     needed = max(c.protocol.inits * (c.relative_se / 0.1) ** 2 for c in comparisons
                  if c.predicted)
-    return [X.comparisons_markdown(comparisons), "",
+    return [f"Widths {list(args.widths)}, {args.inits} networks per width, seed {args.seed}.",
+            "", X.comparisons_markdown(comparisons), "",
             f"{int(np.sum(z < 3))} of {z.size} comparisons agree within 3 SE (largest |z| "
             f"{z.max():.1f}); SE / |c_1| from {relative.min():.2f} to {relative.max():.2f} "
             f"(median {np.median(relative):.2f}); SE < 10% everywhere would need up to "
@@ -93,6 +98,18 @@ def depth_rows(args: argparse.Namespace) -> list[str]:
     return [*rows, "", r.summary()]
 
 
+def merge(old: str, head: list[str], sections: dict[str, list[str]], full: bool) -> str:
+    """The file's text: ``head`` and ``sections`` (title -> lines) for a full run, else
+    ``old`` with the sections of these titles replaced or appended."""
+    if full or not old:
+        return "\n".join(head + [line for body in sections.values() for line in body])
+    chunks = old.split("\n## ")
+    kept = {chunk.split("\n", 1)[0]: "## " + chunk for chunk in chunks[1:]}
+    kept.update({title: "\n".join(body) for title, body in sections.items()})
+    return "\n".join([chunks[0].rstrip("\n"), "", *(v.rstrip("\n") + "\n" for v in
+                                                  kept.values())])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--widths", type=int, nargs="+", default=[8, 16, 32])
@@ -102,8 +119,15 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--activations", nargs="+", default=["tanh", "gelu"])
     parser.add_argument("--depths", type=int, nargs="+", default=[1, 2, 3, 4])
+    parser.add_argument("--statistics", nargs="+", default=list(X.registry()),
+                        choices=list(X.registry()), help="registry statistics of (b)")
+    parser.add_argument("--sections", nargs="+", default=["b", "c", "d"],
+                        choices=["b", "c", "d"])
     args = parser.parse_args()
     args.widths = tuple(args.widths)
+    subset = args.statistics != list(X.registry())
+    full = not subset and args.sections == ["b", "c", "d"]
+    old = OUT.read_text() if OUT.exists() else ""
     head = [
         "# The 1/n theory against Monte Carlo: full-size checks",
         "",
@@ -115,17 +139,22 @@ def main() -> None:
         f"{args.ntk_inits} networks per depth. Sections are written as they finish.",
         "",
     ]
-    sections: list[str] = []
-    for title, fn in (("(b) Predicted against Monte Carlo 1/n coefficients", coefficient_rows),
-                      ("(c) Null tests: where the 1/n coefficient vanishes exactly",
-                       null_rows),
-                      ("(d) Depth to width: ReLU, E[Θ²]/E[Θ]² against β = d/n", depth_rows)):
+    coefficients = "(b) Predicted against Monte Carlo 1/n coefficients" + (
+        f": {', '.join(args.statistics)}" if subset else "")
+    sections: dict[str, list[str]] = {}
+    for key, title, fn in (
+            ("b", coefficients, coefficient_rows),
+            ("c", "(c) Null tests: where the 1/n coefficient vanishes exactly", null_rows),
+            ("d", "(d) Depth to width: ReLU, E[Θ²]/E[Θ]² against β = d/n", depth_rows)):
+        if key not in args.sections:
+            continue
         wall, cpu = time.perf_counter(), _cpu()
         body = fn(args)
-        sections += [f"## {title}", "",
-                     f"({time.perf_counter() - wall:.0f} s wall, {_cpu() - cpu:.0f} s CPU, "
-                     f"load average {os.getloadavg()[0]:.1f} at the end)", "", *body, ""]
-        OUT.write_text("\n".join(head + sections))
+        sections[title] = [
+            f"## {title}", "", f"({time.perf_counter() - wall:.0f} s wall, {_cpu() - cpu:.0f} s "
+            f"CPU, load average {os.getloadavg()[0]:.1f} at the end; widenets {__version__}, "
+            f"{datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC)", "", *body, ""]
+        OUT.write_text(merge(old, head, sections, full))
         print(f"wrote {OUT}", flush=True)
 
 
