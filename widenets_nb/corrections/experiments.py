@@ -7,19 +7,23 @@ images. Each run is compared with four predictions computed from its own initial
 (``PREDICTIONS``): the constant-kernel (infinite-width) dynamics and the O(1/n) dynamics, each
 in continuous time (t = eta * step) and as the discrete GD recursion.
 
-The networks are trained and expanded in the span of their inputs (``operators.
-reduce_to_span``), an exact reparametrization that makes width 2^12 cheap. Everything here
-computes in float64 (``jax.enable_x64``, scoped to the call): the corrections are
-O(1/n^2)-accurate, and the errors they leave at width 2048 (a few 1e-6) are tens of float32
-ulps of f.
+The networks are trained and expanded on ``inputs``: the ``training.experiments.gram_inputs``
+of the training and test images, M-dimensional inputs (M = training + test images) with the
+images' scaled Gram matrix. With Gaussian first-layer weights, f, Theta, the loss, their
+derivatives and so every operator of the tower have the same joint law on them as on the
+784-pixel images (an orthogonal change of the first layer's input coordinates), and the
+network has 25 n instead of 785 n parameters. Everything here computes in float64
+(``jax.enable_x64``, scoped to the call): the corrections are O(1/n^2)-accurate, and the errors
+they leave at width 2048 (2e-6 to 8e-6 for tanh and erf, ``data/results/fig11_standard.md``)
+are tens of float32 ulps of f.
 
 Beyond the paper's pictures (``Fig11``): the error of each prediction, max over recorded steps
 (and over inputs / kernel components), against width across initializations, as one
 ``results.Scaling`` per activation, quantity and prediction.
 
-Initialization ``seed`` of a width is the network ``Network.sample(jax.random.key(seed))``:
-the sweep's initialization 0 is the very network the trajectory panel shows at seed 0, so the
-two share their cached runs.
+Initialization ``seed`` of a width is the network ``Network.sample(jax.random.key(seed))`` on
+``inputs``: the sweep's initialization 0 is the very network the trajectory panel shows at
+seed 0, so the two share their cached runs.
 """
 
 from __future__ import annotations
@@ -37,8 +41,9 @@ from .. import config, dynamics, operators, paper
 from ..cache import cached
 from ..config import tqdm
 from ..data import load_mnist
-from ..nets import Network
+from ..nets import Network, Params
 from ..results import Report, Scaling, scaling
+from ..training.experiments import gram_inputs
 from . import closed_forms
 
 #: The four predictions of a run, in drawing order, and what each one is.
@@ -150,10 +155,11 @@ class Fig11Protocol(Training):
 
     @classmethod
     def for_profile(cls, name: str | None = None) -> Fig11Protocol:
-        """quick: 3 widths x 2 initializations, tanh, 1000 steps; standard: 4 widths x 3,
-        three activations, 10^4 steps; paper: 5 widths up to 4096 x 10."""
+        """quick: 3 widths x 2 initializations, tanh, 1000 steps; standard: 4 widths x 8
+        (the fewest for a t-interval, ``results.scaling``), three activations, 10^4 steps;
+        paper: 5 widths up to 4096 x 10."""
         return {"quick": cls((128, 256, 512), 2, ("tanh",), steps=1000),
-                "standard": cls((256, 512, 1024, 2048), 3, steps=10_000),
+                "standard": cls((256, 512, 1024, 2048), 8, steps=10_000),
                 "paper": cls((256, 512, 1024, 2048, 4096), 10, steps=10_000)
                 }[config.profile(name)]
 
@@ -263,16 +269,23 @@ class Comparison:
             for p, e in self.errors().items())
 
 
-def network(activation: str, width: int, depth: int = 1) -> Network:
-    """The Fig. 11 network on MNIST: D = 784 with input scaling, one output."""
-    return Network(input_dim=784, width=width, depth=depth, activation=activation,
+def network(activation: str, width: int, depth: int = 1, input_dim: int = 784) -> Network:
+    """The Fig. 11 network: ``input_dim`` inputs (784 pixels, or the M of ``inputs``) with
+    input scaling, one output."""
+    return Network(input_dim=input_dim, width=width, depth=depth, activation=activation,
                    input_scaling=True)
 
 
-def _reduced(protocol: TrajectoryProtocol, data: Data) -> operators.Reduced:
-    net = network(protocol.activation, protocol.width, protocol.depth)
-    params = net.sample(jax.random.key(protocol.seed))
-    return operators.reduce_to_span(net, params, np.concatenate([data.x_train, data.x_test]))
+def inputs(data: Data) -> np.ndarray:
+    """(M, M) ``gram_inputs`` of the training then the test images: x_a.x_b / M equals the
+    images' x_a.x_b / 784 (the same law of f, Theta and the tower for Gaussian weights)."""
+    return gram_inputs(np.concatenate([data.x_train, data.x_test]))
+
+
+def _initialized(protocol: TrajectoryProtocol, x: np.ndarray) -> tuple[Network, Params]:
+    """The protocol's network on the inputs ``x`` and its initialization ``seed``."""
+    net = network(protocol.activation, protocol.width, protocol.depth, x.shape[1])
+    return net, net.sample(jax.random.key(protocol.seed))
 
 
 def tower_of(protocol: TrajectoryProtocol) -> tuple[operators.Tower, float]:
@@ -280,14 +293,16 @@ def tower_of(protocol: TrajectoryProtocol) -> tuple[operators.Tower, float]:
     and the seconds taken. Computes in float64."""
     data = protocol.data()
     key = dict(activation=protocol.activation, width=protocol.width, depth=protocol.depth,
-               seed=protocol.seed, x_train=data.x_train, y=data.y, x_test=data.x_test)
+               seed=protocol.seed, x_train=data.x_train, y=data.y, x_test=data.x_test,
+               inputs="gram")
     start = time.perf_counter()
 
     def compute() -> dict[str, np.ndarray]:
         n = len(data.y)
         with jax.enable_x64(True):
-            r = _reduced(protocol, data)
-            t = operators.tower(r.net, r.params, r.x[:n], data.y, r.x[n:])
+            x = inputs(data)
+            net, params = _initialized(protocol, x)
+            t = operators.tower(net, params, x[:n], data.y, x[n:])
         return dataclasses.asdict(t)
 
     entry = cached("corrections_tower", key, compute)
@@ -309,6 +324,19 @@ def predict(tower: operators.Tower, learning_rate: float,
     return out
 
 
+def train_run(protocol: TrajectoryProtocol, net: Network, params: Params, x: np.ndarray,
+              y: np.ndarray) -> dynamics.Trajectory:
+    """GD on the summed MSE of the first len(y) rows of ``x`` (``protocol``'s learning rate and
+    steps); f at every row and Theta(x, first / last training input) at the recorded steps.
+    Call with float64 on (``jax.enable_x64``)."""
+    n = len(y)
+    record = dynamics.log_steps(protocol.steps, protocol.per_octave)
+    pairs = np.array([(i, j) for i in range(x.shape[0]) for j in (0, n - 1)])
+    cfg = dynamics.TrainConfig(learning_rate=protocol.learning_rate, steps=protocol.steps,
+                               loss="sum", record_steps=tuple(int(s) for s in record))
+    return dynamics.train(net, params, x[:n], y, cfg, x_eval=x, pairs=pairs)
+
+
 def trajectory(protocol: TrajectoryProtocol) -> Comparison:
     """Train one initialization and predict it (Figs. 1b-c, 11); cached per protocol.
     Computes in float64 (``jax.enable_x64``, scoped): the corrections are O(1/n^2)-accurate.
@@ -321,7 +349,7 @@ def trajectory(protocol: TrajectoryProtocol) -> Comparison:
     key = dict(activation=protocol.activation, width=protocol.width, seed=protocol.seed,
                learning_rate=protocol.learning_rate, steps=protocol.steps,
                depth=protocol.depth, per_octave=protocol.per_octave, x_train=data.x_train,
-               y=data.y, x_test=data.x_test)
+               y=data.y, x_test=data.x_test, inputs="gram")
     timings: dict[str, float] = {}
 
     def compute() -> dict[str, Any]:
@@ -329,16 +357,10 @@ def trajectory(protocol: TrajectoryProtocol) -> Comparison:
         start = time.perf_counter()
         preds = predict(tower, protocol.learning_rate, record)
         timings["predict_s"] = time.perf_counter() - start
-        n = len(data.y)
         start = time.perf_counter()
         with jax.enable_x64(True):
-            r = _reduced(protocol, data)
-            pairs = np.array([(i, j) for i in range(r.x.shape[0]) for j in (0, n - 1)])
-            cfg = dynamics.TrainConfig(learning_rate=protocol.learning_rate,
-                                       steps=protocol.steps, loss="sum",
-                                       record_steps=tuple(int(s) for s in record))
-            run = dynamics.train(r.net, r.params, r.x[:n], data.y, cfg, x_eval=r.x,
-                                 pairs=pairs)
+            x = inputs(data)
+            run = train_run(protocol, *_initialized(protocol, x), x, data.y)
         timings["train_s"] = time.perf_counter() - start
         flat = {f"{k}/{q}": v for k, p in preds.items() for q, v in p.items()}
         return {"actual_f": run.f[:, :, 0], "actual_theta": run.theta.reshape(len(record), -1, 2),

@@ -84,7 +84,8 @@ def error_panel(sweep: experiments.Fig11) -> Panel:
     }
     caption = (f"{sweep.protocol.inits} initializations per width, {sweep.protocol.steps} "
                "GD steps. Error bars: one standard error over initializations; the legend "
-               "gives each fitted slope with its bootstrap 95% interval; dashed: the "
+               "gives each fitted slope with its 95% interval (method in the text below, "
+               "'not fitted' where the samples carry none); dashed: the "
                "predicted exponent of the GD predictions (constant kernel n^"
                f"{experiments.PREDICTED['leading_discrete']:+g}, O(1/n) recursion n^"
                f"{experiments.PREDICTED['corrected_discrete']:+g}); grey: reference slopes.")
