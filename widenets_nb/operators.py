@@ -14,10 +14,12 @@ a small training set (N points) and a few extra inputs (M in all), from three ki
 building blocks: gradients g_y, Hessian-gradient products H_y g_z (one JVP of the Jacobian
 per direction) and third derivatives K_y(., g_c, g_d) (a JVP of a JVP), contracted at once.
 
-``reduce_to_span`` makes this cheap on MNIST: a network only sees its inputs through
-U x, and gradient descent on inputs spanning an M-dimensional subspace only moves U inside
-it, so the network with U Q (Q an orthonormal basis of the span) on M-dimensional
-coordinates has exactly the same f, Theta, O_s and training trajectory.
+``reduce_to_span`` makes this cheap for a given network on MNIST: a network only sees its
+inputs through U x, and gradient descent on inputs spanning an M-dimensional subspace only
+moves U inside it, so the network with U Q (Q an orthonormal basis of the span) on
+M-dimensional coordinates has exactly the same f, Theta, O_s and training trajectory. (The
+figures sample their networks directly on ``training.experiments.gram_inputs``, which has
+the same law for Gaussian weights.)
 """
 
 from __future__ import annotations
