@@ -11,8 +11,12 @@ derivatives on the ordered entries of K (K(e,f) and K(f,e) separately, as ``recu
 
 - Smooth activations (``SMOOTH``): by Price's theorem d<F>/dK(e,f) = (1/2) <d_e d_f F>,
   every derivative of <s^(i)_a s^(j)_b> is a sum of pair averages <s^(p)_a s^(q)_b>
-  (``recursions.pair_moments``, 2-D Gauss-Hermite), so h1 needs s up to its fifth
-  derivative; xx, xy, yy come from the m-dimensional rule.
+  (``pair_moments``: 1-D rule for a = b, 2-D for a != b), so h1 needs s up to its fifth
+  derivative. xx, xy, yy (``four_moments``) are computed once per distinct multiset of
+  factors, each on the rule of its own support: <s_a^2 s_b^2> is a 2-D integral,
+  <s_a^2 s_b s_c> 3-D, and only <s_a s_b s_c s_d> of four distinct inputs is 4-D (35
+  integrals for xx on 4 inputs instead of a 4-D grid for all 256 entries). The rules and
+  their accuracy (below 1e-8 relative for tanh, gelu, erf, sin) are ``quadrature``'s.
 - ReLU (m <= 2 inputs): closed forms. Off the diagonal the arc-cosine kernels of
   ``kernels.gaussian_expectations`` (Cho & Saul 2009: <X_ab> = sqrt(K_aa K_bb)
   (sin t + (pi - t) cos t) / 2 pi, <Y_ab> = (pi - t) / 2 pi, cos t = K_ab / sqrt(K_aa K_bb))
@@ -29,6 +33,7 @@ derivatives on the ordered entries of K (K(e,f) and K(f,e) separately, as ``recu
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 import math
 
@@ -47,6 +52,8 @@ CLOSED: dict[str, int] = {"relu": 2}
 #: Gauss-Hermite points per axis for polynomial activations: every integrand of a linear
 #: network has degree <= 4 in each variable, integrated exactly by 3 or more points.
 POLYNOMIAL_POINTS: dict[str, int] = {"linear": 5}
+#: per-dimension quadrature rules (``quadrature.choose``), or None for the defaults.
+Rules = tuple[tuple[float | int, ...], ...] | None
 #: Gauss-Legendre points per arc of the polar rule (ReLU).
 ARC_POINTS = 24
 
@@ -71,24 +78,32 @@ jax.tree_util.register_dataclass(Averages, data_fields=[f.name for f in dataclas
     Averages)], meta_fields=[])
 
 
-def pair_moments(name: str, k: jax.Array, order: int) -> jax.Array:
+def pair_moments(name: str, k: jax.Array, order: int, axes: Rules = None) -> jax.Array:
     """E2[i, j, a, b] = <s^(i)(z_a) s^(j)(z_b)>_k for i, j = 0..``order`` and every ordered
-    pair of the m inputs, by the 2-D rule on each 2x2 block of ``k`` (m, m) (coinciding
-    inputs give a degenerate block, which the rule handles)."""
+    pair of the m inputs: the 1-D rule at K_aa for a = b, the 2-D rule on the 2x2 block of
+    ``k`` (m, m) for each a < b (nearly parallel inputs give a nearly degenerate block,
+    which the rule handles), its transpose for b > a (``axes`` as for
+    ``product_moments``)."""
     fns = derivatives(name, order)
     m = k.shape[-1]
-    i, j = np.meshgrid(np.arange(m), np.arange(m), indexing="ij")
-    blocks = jnp.stack([jnp.stack([k[i, i], k[i, j]], -1),
-                        jnp.stack([k[j, i], k[j, j]], -1)], -2)  # (m, m, 2, 2)
 
     def one(block: jax.Array) -> jax.Array:
-        def integrand(z: jax.Array) -> jax.Array:
-            s = jnp.stack([f(z) for f in fns], 1)  # (P, order + 1, 2)
-            return s[:, :, None, 0] * s[:, None, :, 1]
+        rule = None if axes is None else axes[block.shape[-1] - 1]
+        z, w = quadrature.columns(block, POLYNOMIAL_POINTS.get(name, rule))
+        s = jnp.stack([f(z) for f in fns])  # (order + 1, dimension, P)
+        return (s[:, 0] * w) @ s[:, -1].T
 
-        return quadrature.expectation(integrand, block, POLYNOMIAL_POINTS.get(name))
-
-    return jnp.moveaxis(jax.vmap(jax.vmap(one))(blocks), (0, 1), (2, 3))
+    diagonal = jnp.diagonal(k)
+    out = jnp.zeros((order + 1, order + 1, m, m), k.dtype)
+    out = out.at[:, :, np.arange(m), np.arange(m)].set(
+        jnp.moveaxis(jax.vmap(one)(diagonal[:, None, None]), 0, -1))
+    if m == 1:
+        return out
+    a, b = np.triu_indices(m, 1)
+    blocks = jnp.stack([jnp.stack([diagonal[a], k[a, b]], -1),
+                        jnp.stack([k[b, a], diagonal[b]], -1)], -2)  # (pairs, 2, 2)
+    off = jnp.moveaxis(jax.vmap(one)(blocks), 0, -1)  # (order + 1, order + 1, pairs)
+    return out.at[:, :, a, b].set(off).at[:, :, b, a].set(jnp.swapaxes(off, 0, 1))
 
 
 def price(e2: jax.Array, i: int, j: int, order: int) -> jax.Array:
@@ -110,17 +125,46 @@ def price(e2: jax.Array, i: int, j: int, order: int) -> jax.Array:
     return out / 2**order
 
 
-def _node_products(name: str, k: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
-    """X_ab and Y_ab on the m-dimensional rule's nodes, (P, m, m), with the weights (P,)."""
-    s, ds = derivatives(name, 1)
-    z, w = quadrature.nodes(k, POLYNOMIAL_POINTS.get(name))
-    s0, s1 = s(z), ds(z)
-    return s0[:, :, None] * s0[:, None, :], s1[:, :, None] * s1[:, None, :], w
+def product_moments(name: str, k: jax.Array, keys: list[tuple[tuple[int, int], ...]],
+                    axes: Rules = None) -> jax.Array:
+    """<prod_(a, i) in key s^(i)(z_a)>_k for each key (a tuple of (input, derivative order)
+    factors), each on the rule of its own support {a}: a key with two distinct inputs is a
+    2-D integral whatever the size of ``k`` (m, m); ``axes[j - 1]`` is the rule of j-D
+    supports (``quadrature.choose``; None: ``quadrature.AXES``). Returns (len(keys),)."""
+    fns = derivatives(name, max(i for key in keys for _, i in key))
+    orders = sorted({i for key in keys for _, i in key})
+    values: dict[tuple[tuple[int, int], ...], jax.Array] = {}
+    for support in sorted({tuple(sorted({a for a, _ in key})) for key in keys}, key=len):
+        rule = POLYNOMIAL_POINTS.get(name, None if axes is None else axes[len(support) - 1])
+        z, w = quadrature.columns(k[np.ix_(support, support)], rule)
+        cols = {i: fns[i](z) for i in orders}
+        for key in keys:
+            if tuple(sorted({a for a, _ in key})) == support:
+                factors = [cols[i][support.index(a)] for a, i in key]
+                values[key] = w @ functools.reduce(jnp.multiply, factors)
+    return jnp.stack([values[key] for key in keys])
+
+
+def four_moments(name: str, k: jax.Array, types: tuple[int, int, int, int],
+                 axes: Rules = None) -> jax.Array:
+    """<s^(t1)_a s^(t2)_b s^(t3)_c s^(t4)_d>_k, (m, m, m, m), for the derivative orders
+    ``types``: each distinct multiset of factors once (35 for xx on m = 4 inputs), on the
+    rule of its support (``product_moments``)."""
+    m = k.shape[-1]
+    index, keys = {}, []
+    for abcd in itertools.product(range(m), repeat=4):
+        key = tuple(sorted(zip(abcd, types, strict=True)))
+        if key not in index:
+            index[key] = len(keys)
+            keys.append(key)
+    where = np.array([index[tuple(sorted(zip(abcd, types, strict=True)))]
+                      for abcd in itertools.product(range(m), repeat=4)])
+    return product_moments(name, k, keys, axes)[where].reshape((m,) * 4)
 
 
 def moment(w: jax.Array, u: jax.Array, v: jax.Array) -> jax.Array:
     """<u_ab v_cd> (m, m, m, m) from symmetric node values (P, m, m) and weights (P,), as
-    the weighted Gram matrix of the m (m + 1) / 2 distinct entries."""
+    the weighted Gram matrix of the m (m + 1) / 2 distinct entries (ReLU's polar rule)."""
     m = u.shape[-1]
     i, j = np.triu_indices(m)
     index = np.zeros((m, m), dtype=int)
@@ -129,16 +173,16 @@ def moment(w: jax.Array, u: jax.Array, v: jax.Array) -> jax.Array:
     return gram[index[:, :, None, None], index[None, None, :, :]]
 
 
-def smooth(name: str, k: jax.Array, tangent: bool) -> Averages:
-    """Price's theorem on 2-D pair averages and the m-dimensional rule; ``tangent`` adds
-    the NTK's averages (xy, yy and the fifth derivative h1 needs)."""
-    e2 = pair_moments(name, k, 5 if tangent else 4)
-    x, y, w = _node_products(name, k)
+def smooth(name: str, k: jax.Array, tangent: bool, axes: Rules = None) -> Averages:
+    """Price's theorem on the pair averages and ``four_moments``; ``tangent`` adds the
+    NTK's averages (xy, yy and the fifth derivative h1 needs)."""
+    e2 = pair_moments(name, k, 5 if tangent else 4, axes)
     return Averages(
         e2[0, 0], e2[1, 1], e2[0, 2], price(e2, 0, 0, 1), price(e2, 1, 1, 1),
         price(e2, 0, 0, 2), price(e2, 1, 1, 2) if tangent else jnp.zeros(()),
-        moment(w, x, x), moment(w, x, y) if tangent else None,
-        moment(w, y, y) if tangent else None)
+        four_moments(name, k, (0, 0, 0, 0), axes),
+        four_moments(name, k, (0, 0, 1, 1), axes) if tangent else None,
+        four_moments(name, k, (1, 1, 1, 1), axes) if tangent else None)
 
 
 def _relu_pairs(k: jax.Array) -> jax.Array:
@@ -200,7 +244,9 @@ def relu(k: jax.Array, tangent: bool) -> Averages:
                     xx, xy if tangent else None, yy if tangent else None)
 
 
-def averages(name: str, k: jax.Array, tangent: bool = False) -> Averages:
+def averages(name: str, k: jax.Array, tangent: bool = False, axes: Rules = None
+             ) -> Averages:
     """The averages of ``name`` at the kernel ``k`` (m, m): ``relu`` by closed forms,
-    the ``SMOOTH`` activations by Price's theorem and quadrature."""
-    return relu(k, tangent) if name == "relu" else smooth(name, k, tangent)
+    the ``SMOOTH`` activations by Price's theorem and quadrature (``axes``: the rules of
+    ``quadrature.choose``, None for ``quadrature.AXES``)."""
+    return relu(k, tangent) if name == "relu" else smooth(name, k, tangent, axes)

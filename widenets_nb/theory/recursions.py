@@ -40,7 +40,8 @@ import numpy as np
 from jax.typing import ArrayLike
 
 from ..nets import Network
-from .gaussian import CLOSED, SMOOTH, Averages, averages
+from . import quadrature
+from .gaussian import CLOSED, POLYNOMIAL_POINTS, SMOOTH, Averages, Rules, averages
 
 MAX_INPUTS = 4
 
@@ -63,10 +64,11 @@ class Moments:
 jax.tree_util.register_dataclass(Moments, data_fields=["K", "K1", "V"], meta_fields=[])
 
 
-def step(name: str, prev: Moments, r: jax.Array, sw2: float, beta: jax.Array) -> Moments:
+def step(name: str, prev: Moments, r: jax.Array, sw2: float, beta: jax.Array,
+         axes: Rules = None) -> Moments:
     """One layer, l -> l + 1, to O(1/n), with r = n / n_l and beta the new bias variance
-    (``update`` at the averages of ``gaussian``)."""
-    return update(averages(name, prev.K), prev, r, sw2, beta)
+    (``update`` at the averages of ``gaussian``; ``axes`` from ``quadrature.choose``)."""
+    return update(averages(name, prev.K, axes=axes), prev, r, sw2, beta)
 
 
 def update(g: Averages, prev: Moments, r: jax.Array, sw2: float, beta: jax.Array
@@ -143,10 +145,11 @@ def output_moments(net: Network, x: ArrayLike, ratios: ArrayLike | None = None) 
     """K, K1 and V of the output f = z_{d+1} on the m <= 4 inputs ``x`` (m, D), in float64.
 
     1/n is the first hidden width's unless ``ratios`` (r_l = n / n_l) says otherwise; the
-    width of ``net`` enters only through these ratios. The four-point moments use the
-    m-dimensional rule (see ``quadrature``), whose error reaches K1 through V: for tanh at
-    m = 4 (d = 2, default inputs) K1(x1, x1) is 1% off, the V entries of four distinct
-    inputs ~5e-5; ``pair_output_moments`` gives every pair its own 2-D recursion (~1e-12).
+    width of ``net`` enters only through these ratios. Every Gaussian average is computed
+    on the rule of the inputs it involves (``gaussian.four_moments``), so K and K1 equal
+    those of ``pair_output_moments`` (each pair's own recursion) to ~2e-13 and the V
+    entries of four distinct inputs carry the 4-D rule's error (below 1e-8, ``quadrature``).
+    Each layer's rules are chosen from its kernel (``quadrature.choose``).
     """
     x, r = check(net, x, ratios)
     return jax.tree.map(lambda a: a[0], _run(net, x[None], r))
@@ -192,10 +195,25 @@ def _run(net: Network, xs: np.ndarray, r: np.ndarray) -> Moments:
         k = jnp.asarray(input_kernel(net, xs))
         moments = Moments(k, jnp.zeros_like(k), jnp.zeros(k.shape + k.shape[1:], k.dtype))
         for layer in range(net.depth):
-            moments = _step(net.activation, moments, r[layer], sw2, beta[layer])
+            axes = rules(net.activation, moments.K)
+            moments = _step(net.activation, axes, moments, r[layer], sw2, beta[layer])
         return moments
 
 
-#: ``step`` batched over input sets, compiled once per activation, batch size and number
-#: of inputs (any depth, widths and scales).
-_step = jax.jit(jax.vmap(step, in_axes=(None, 0, None, None, None)), static_argnums=0)
+def rules(name: str, k: jax.Array) -> Rules:
+    """The quadrature rules of ``name`` for a batch of kernels (B, m, m):
+    ``quadrature.choose`` (it reads the kernels on the host, once per layer); None where
+    the averages do not depend on them (closed forms, polynomials)."""
+    if name in CLOSED or name in POLYNOMIAL_POINTS:
+        return None
+    return quadrature.choose(np.asarray(k))
+
+
+def _batched(name: str, axes: Rules, prev: Moments, r: jax.Array, sw2: float,
+             beta: jax.Array) -> Moments:
+    return jax.vmap(lambda p: step(name, p, r, sw2, beta, axes))(prev)
+
+
+#: ``step`` batched over input sets, compiled once per activation, rules, batch size and
+#: number of inputs (any depth, widths and scales).
+_step = jax.jit(_batched, static_argnums=(0, 1))
