@@ -62,8 +62,9 @@ book's D, F, A, B (sec. 8.3) carry factors n_{l-1} and split by neuron-index str
 instead, so only the resulting NTK mean and variance are compared (the checks: linear
 networks against the exact diagrams engine, ReLU at depth 1 against a closed form, tanh,
 gelu, erf and ReLU against Monte Carlo). The averages come from ``gaussian``: for smooth
-activations they need s up to its fifth derivative and the four-point ones use the
-m-dimensional rule (m = 2 for one pair of inputs: 2-D); ReLU has closed forms (m <= 2).
+activations they need s up to its fifth derivative and each four-point one uses the rule
+of the inputs it involves (``gaussian.four_moments``; 2-D for one pair of inputs); ReLU
+has closed forms (m <= 2).
 """
 
 from __future__ import annotations
@@ -76,8 +77,8 @@ import numpy as np
 from jax.typing import ArrayLike
 
 from ..nets import Network
-from .gaussian import averages
-from .recursions import Moments, check, input_kernel, scales, update
+from .gaussian import Rules, averages
+from .recursions import Moments, check, input_kernel, rules, scales, update
 
 
 @dataclasses.dataclass(frozen=True)
@@ -105,11 +106,12 @@ jax.tree_util.register_dataclass(
     meta_fields=[])
 
 
-def step(name: str, prev: TangentMoments, r: jax.Array, sw2: float, beta: jax.Array
-         ) -> TangentMoments:
-    """One layer, l -> l + 1 (the recursions of the module docstring)."""
+def step(name: str, prev: TangentMoments, r: jax.Array, sw2: float, beta: jax.Array,
+         axes: Rules = None) -> TangentMoments:
+    """One layer, l -> l + 1 (the recursions of the module docstring; ``axes`` from
+    ``quadrature.choose``, None for the default rules)."""
     km = prev.kernel
-    g = averages(name, km.K, tangent=True)
+    g = averages(name, km.K, tangent=True, axes=axes)
     kernel = update(g, km, r, sw2, beta)
     th = prev.Theta
     a0, s, d0, d1, xx, xy, yy = g.a0, g.s, g.d0, g.d1, g.xx, g.xy, g.yy
@@ -143,8 +145,14 @@ def step(name: str, prev: TangentMoments, r: jax.Array, sw2: float, beta: jax.Ar
     return TangentMoments(kernel, theta, theta1, c, q, a, p)
 
 
-#: ``step`` batched over input sets, compiled once per activation, batch and input count.
-_step = jax.jit(jax.vmap(step, in_axes=(None, 0, None, None, None)), static_argnums=0)
+def _batched(name: str, axes: Rules, prev: TangentMoments, r: jax.Array, sw2: float,
+             beta: jax.Array) -> TangentMoments:
+    return jax.vmap(lambda p: step(name, p, r, sw2, beta, axes))(prev)
+
+
+#: ``step`` batched over input sets, compiled once per activation, rules, batch and input
+#: count.
+_step = jax.jit(_batched, static_argnums=(0, 1))
 
 
 def tangent_moments(net: Network, x: ArrayLike, ratios: ArrayLike | None = None
@@ -159,7 +167,8 @@ def tangent_moments(net: Network, x: ArrayLike, ratios: ArrayLike | None = None
         moments = TangentMoments(Moments(k, zero2, zero4), k, zero2, zero4, zero4, zero4,
                                  zero4)
         for layer in range(net.depth):
-            moments = _step(net.activation, moments, r[layer], sw2, beta[layer])
+            axes = rules(net.activation, moments.kernel.K)
+            moments = _step(net.activation, axes, moments, r[layer], sw2, beta[layer])
         return jax.tree.map(lambda v: np.asarray(v[0]), moments)
 
 
