@@ -89,8 +89,7 @@ def _theory(args: argparse.Namespace) -> dict[str, Any]:
         "inputs": x.tolist(),
         "infinite_width": float(p.infinite_width),
         "coefficient_1_over_n": float(p.coefficient_1_over_n),
-        "method": METHODS[args.statistic] + ", Gauss-Hermite points per axis "
-                  f"{quadrature.POINTS[2]} (2-D) and {quadrature.POINTS[4]} (4-D)",
+        "method": METHODS[args.statistic] + "; quadrature: " + quadrature.describe(),
     }
 
 

@@ -8,9 +8,9 @@ those of one component):
                        = sum_{(PQ)} K_P K_Q + (1/n) sum_{(PQ)} (K1_P K_Q + K_P K1_Q + V(P, Q))
                                                                               (Table 1 row 2),
 
-since given the last hidden layer f is Gaussian with covariance G^_{d+1}. K and K1 come
-from each pair's own 2-input recursion (2-D quadrature, ~1e-13); V(P, Q) of four distinct
-inputs needs the 4-input recursion and its 4-D rule (~1e-5 relative for tanh). From
+since given the last hidden layer f is Gaussian with covariance G^_{d+1}. One recursion on
+the distinct inputs gives K, K1 (every average of one or two inputs on a 1-D or 2-D rule,
+~1e-13) and V(P, Q) (of four distinct inputs on the 4-D rule, below 1e-8). From
 ``ntk_recursions`` (2-D quadrature):
 
     E[Theta(x_1, x_2)]   = Th(1,2) + Th1(1,2) / n                             (Table 1 row 3),
@@ -114,20 +114,15 @@ def kernel(net: Network, x: ArrayLike, ratios: ArrayLike | None = None) -> Predi
 def four_point(net: Network, x: ArrayLike, ratios: ArrayLike | None = None) -> Prediction:
     """E[f(x_1) f(x_2) f(x_3) f(x_4)] for four inputs ``x`` (4, D) (rows may repeat).
 
-    The recursion runs on the distinct rows only: with at most 2 of them every average is
-    2-D (accurate to ~1e-13, and ReLU's closed forms apply); otherwise the kernel pairs use
-    2-D rules and V the m-dimensional one."""
+    The recursion runs on the distinct rows only, every Gaussian average on the rule of
+    the inputs it involves (``gaussian.four_moments``): K and K1 are those of the 2-input
+    recursions (~1e-13), V(P, Q) of four distinct inputs carries the 4-D rule's error
+    (below 1e-8, ``quadrature``); with at most 2 distinct rows ReLU's closed forms apply."""
     x = _rows("four_point", x, (4,))
     rows, label = np.unique(x, axis=0, return_inverse=True)
     label = label.reshape(-1)
-    if len(rows) <= 2:
-        m = output_moments(net, rows, ratios)
-        k, k1, v = (np.asarray(a) for a in (m.K, m.K1, m.V))
-    else:
-        rows, label = x, np.arange(4)
-        pairs = kernel_matrix(net, x, ratios)
-        k, k1 = pairs.infinite_width, pairs.coefficient_1_over_n
-        v = np.asarray(output_moments(net, x, ratios).V)
+    m = output_moments(net, rows, ratios)
+    k, k1, v = (np.asarray(a) for a in (m.K, m.K1, m.V))
     pairings = [(tuple(label[list(p)]), tuple(label[list(q)])) for p, q in PAIRINGS]
     lead = sum(k[p] * k[q] for p, q in pairings)
     first = sum(k1[p] * k[q] + k[p] * k1[q] + v[p + q] for p, q in pairings)
