@@ -1,6 +1,8 @@
 """Notebook 01's panel headlessly, and the correlator figure builders with real values."""
 
+import dataclasses
 import html
+import threading
 
 import numpy as np
 import pytest
@@ -70,7 +72,7 @@ def test_panel_runs_answers_repeats_from_memory_and_reports_bad_text(cache_dir):
                                                            depth=1), max_inits=100)
     first = np.array(p.figure.data[0].y)
     assert "exponent" in p.status.value and "predicted +0" in p.status.value
-    assert p.progress_text.value == "3 / 3 widths"
+    assert p.progress_text.value == "60 / 60 initializations"
     p.controls["inits"].value = 40
     _run(p)
     assert not np.allclose(np.array(p.figure.data[0].y), first)
@@ -95,11 +97,59 @@ def test_panel_runs_answers_repeats_from_memory_and_reports_bad_text(cache_dir):
 def test_panel_draws_each_width_and_its_last_update_is_the_full_scaling(cache_dir):
     updates = list(panel.scaling_updates("f1_a f2_a", "tanh", 1, "gaussian", (2, 4), 20,
                                          seed=3))
-    assert [(u.done, u.total) for u in updates] == [(0, 3), (1, 3), (2, 3), (3, 3)]
-    assert [len(u.figure.data[0].x) for u in updates[1:]] == [1, 2, 3]
+    drawn = [u for u in updates if u.figure is not None]
+    assert [(u.done, u.total) for u in updates] == [(0, 60), (20, 60), (20, 60), (40, 60),
+                                                     (40, 60), (60, 60), (60, 60)]
+    assert [len(u.figure.data[0].x) for u in drawn] == [1, 2, 3]
+    assert all(u.unit == "initializations" for u in updates)
     s = experiments.correlator_scaling(SMALL)
     assert updates[-1].status.split("<br>")[0] == html.escape(s.summary())
     np.testing.assert_array_equal(updates[-1].figure.data[0].y, np.abs(s.values))
+
+
+def test_panel_reports_initializations_before_a_width_ends_and_measures_each_once(
+        cache_dir, monkeypatch):
+    """70 initializations per width, sampled in chunks of 32 (dense path, n < 64): three
+    reports per width, each before that width is stored; each width is sampled once (the
+    fit reads what the progress run stored) and the values are ``correlator_scaling``'s."""
+    sampled = []
+    sample = estimate.sample_integrands
+    monkeypatch.setattr(estimate, "sample_integrands",
+                        lambda cs, net, *a, **k: sampled.append(net.widths[0])
+                        or sample(cs, net, *a, **k))
+    stored = []
+    for u in panel.scaling_updates("f1_a f2_a", "tanh", 1, "gaussian", (2, 3), 70, seed=3):
+        stored.append((u.done, u.figure is not None, len(list(cache_dir.glob("*.npz")))))
+    assert stored == [(0, False, 0), (32, False, 0), (64, False, 0), (70, False, 0),
+                      (70, True, 1), (102, False, 1), (134, False, 1), (140, False, 1),
+                      (140, True, 2)]
+    assert sampled == [4, 8]
+    s = experiments.correlator_scaling(dataclasses.replace(SMALL, widths=(4, 8), inits=70))
+    assert sampled == [4, 8] and s.counts == (70, 70)
+
+
+def test_stopping_the_panel_mid_width_keeps_the_finished_widths(cache_dir, monkeypatch):
+    """Closing the stream (Stop) after the second width's first chunk (held there until
+    then): the first width stays stored, the second ends at its next report, unstored."""
+    gate, sample = threading.Event(), estimate.sample_integrands
+
+    def held(cs, net, *args, on_inits, **kwargs):
+        def report(done: int) -> None:
+            on_inits(done)
+            if net.widths[0] == 8:
+                assert gate.wait(60)
+
+        return sample(cs, net, *args, on_inits=report, **kwargs)
+
+    monkeypatch.setattr(estimate, "sample_integrands", held)
+    updates = panel.scaling_updates("f1_a f2_a", "tanh", 1, "gaussian", (2, 3), 70, seed=3)
+    while next(updates).done < 102:
+        pass
+    updates.close()
+    worker = next(t for t in threading.enumerate() if t.name == "widenets-measure")
+    gate.set()
+    worker.join(60)
+    assert not worker.is_alive() and len(list(cache_dir.glob("*.npz"))) == 1
 
 
 def test_panel_shows_the_1_over_n_theory_where_it_covers_the_correlator(cache_dir):

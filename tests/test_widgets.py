@@ -193,3 +193,59 @@ def test_an_update_without_a_figure_keeps_the_one_shown():
 def test_by_width_passes_a_result_object_on():
     updates = list(by_width((4, 8), lambda w: (_figure(len(w)), "ok", w)))
     assert [u.result for u in updates] == [None, (4,), (4, 8)]
+
+
+def test_by_width_with_a_measurement_counts_initializations_as_they_come():
+    """Each width is measured first (its reports become updates without a figure, in the
+    order reported), then drawn; ``done`` counts initializations over all widths."""
+    measured = []
+
+    def measure(width: int, report) -> None:
+        for done in (4, 8, 10):
+            report(done)
+        measured.append(width)
+
+    updates = list(by_width((4, 8), lambda w: (_figure(len(w)), f"{w}"), measure, 10))
+    assert measured == [4, 8]
+    assert [(u.done, u.total, u.unit, u.figure is None) for u in updates] == [
+        (0, 20, "initializations", True),
+        (4, 20, "initializations", True), (8, 20, "initializations", True),
+        (10, 20, "initializations", True), (10, 20, "initializations", False),
+        (14, 20, "initializations", True), (18, 20, "initializations", True),
+        (20, 20, "initializations", True), (20, 20, "initializations", False)]
+    assert "width 8: 4 of 10 initializations" in updates[5].status
+    assert [u.result for u in updates if u.figure is not None] == [None, None]
+
+
+def test_closing_by_width_ends_the_measurement_at_its_next_report(thread_errors):
+    """Stop closes the stream mid-width: the measuring thread's next report raises, so it
+    ends without finishing (nothing after that report runs)."""
+    go_on, after = threading.Event(), []
+
+    def measure(width: int, report) -> None:
+        report(1)
+        assert go_on.wait(TIMEOUT)
+        report(2)  # raises: the stream was closed
+        after.append(width)
+
+    updates = by_width((4, 8), lambda w: (_figure(len(w)), "ok"), measure, 2)
+    assert [next(updates).done, next(updates).done] == [0, 1]
+    updates.close()
+    worker = next(t for t in threading.enumerate() if t.name == "widenets-measure")
+    go_on.set()
+    worker.join(TIMEOUT)
+    assert not worker.is_alive() and after == [] and thread_errors == []
+
+
+def test_an_error_in_a_measurement_reaches_the_panel_as_one_line(thread_errors):
+    def measure(width: int, report) -> None:
+        report(1)
+        raise FloatingPointError(f"width {width}: the integrand overflowed\ndetail")
+
+    def compute(total: int):
+        return by_width((4, 8), lambda w: (_figure(len(w)), "ok"), measure, total)
+
+    p = _panel(compute)
+    assert p.status.value == ("<span style='color:#b00'>width 4: the integrand "
+                              "overflowed</span>")
+    assert thread_errors == []

@@ -25,10 +25,12 @@ from __future__ import annotations
 import copy
 import dataclasses
 import datetime
+import functools
 import html
 import itertools
 import json
 import math
+import queue
 import re
 import threading
 import time
@@ -82,15 +84,64 @@ class Shown(NamedTuple):
 
 def by_width(widths: tuple[int, ...],
              run: Callable[[tuple[int, ...]], tuple[go.Figure, str]
-                           | tuple[go.Figure, str, Exportable]]) -> Iterator[Update]:
+                           | tuple[go.Figure, str, Exportable]],
+             measure: Callable[[int, Callable[[int], None]], object] | None = None,
+             inits: int = 0) -> Iterator[Update]:
     """A Run over widths drawn as it goes: ``run`` (figure and status of a measurement at
     the given widths, optionally with its result object) on the first 1, 2, ... of
     ``widths``, one update each after a first that only starts the progress bar. With every
-    width cached on disk, each step measures one new width and reads the others."""
-    yield Update(None, f"<i>computing width {widths[0]}...</i>", 0, len(widths))
-    for k in range(1, len(widths) + 1):
+    width cached on disk, each step measures one new width and reads the others.
+
+    With ``measure``, progress counts initializations: ``measure(width, report)`` first
+    measures (and caches) one width, calling ``report(done)`` after each chunk of its
+    ``inits`` initializations; it works in a thread of its own, and each report is an
+    update (no figure) as soon as it arrives. Closing the stream (Stop) makes the next
+    report raise, which ends that measurement."""
+    total = len(widths) * inits if measure is not None else len(widths)
+    unit = "initializations" if measure is not None else "widths"
+    yield Update(None, f"<i>computing width {widths[0]}...</i>", 0, total, unit)
+    for k, width in enumerate(widths, 1):
+        if measure is not None:
+            for done in _reports(functools.partial(measure, width)):
+                yield Update(None, f"<i>computing width {width}: {done} of {inits} "
+                             "initializations...</i>", (k - 1) * inits + done, total, unit)
         figure, status, *result = run(widths[:k])
-        yield Update(figure, status, k, len(widths), result=result[0] if result else None)
+        yield Update(figure, status, k * inits if measure is not None else k, total, unit,
+                     result=result[0] if result else None)
+
+
+class _Stopped(Exception):
+    """Raised in a measurement's thread by its report once its stream was closed."""
+
+
+def _reports(task: Callable[[Callable[[int], None]], object]) -> Iterator[int]:
+    """Run ``task(report)`` in a thread, yielding each ``report(done)`` as it arrives;
+    the task's exception is raised here. Closing the iterator makes the task's next
+    report raise ``_Stopped`` (its thread then ends without waiting for it)."""
+    found: queue.Queue = queue.Queue()
+    closed = threading.Event()
+    end = object()
+
+    def report(done: int) -> None:
+        if closed.is_set():
+            raise _Stopped
+        found.put(done)
+
+    def work() -> None:
+        try:
+            task(report)
+            found.put(end)
+        except BaseException as err:  # noqa: BLE001 -- handed to the reading thread
+            found.put(err)
+
+    threading.Thread(target=work, daemon=True, name="widenets-measure").start()
+    try:
+        while (item := found.get()) is not end:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        closed.set()
 
 
 def figure_widget(fig: go.Figure | None = None, filename: str = "widenets") -> go.FigureWidget:

@@ -318,13 +318,15 @@ def _compiled(cs: tuple[Correlator, ...], net: Network, method: str, probes: int
 
 def sample_integrands(cs: Sequence[Correlator | str], net: Network, xs: ArrayLike,
                       inits: int, seed: int = 0, method: str = "auto", probes: int = 16,
-                      chunk: int | None = None, progress: bool = True) -> np.ndarray:
+                      chunk: int | None = None, progress: bool = True,
+                      on_inits: Callable[[int], None] | None = None) -> np.ndarray:
     """The integrands of several correlators on the same initializations: (inits, len(cs)).
 
     All correlators share one parameter draw per initialization (and XLA shares their
     common gradients). ``xs`` holds one input per label of ``labels(cs)``. Initialization
     i uses key ``split(fold_in(key(seed), width), inits)[i]`` whatever the chunk size, so
-    results are reproducible and resumable.
+    results are reproducible and resumable. ``on_inits`` is called with the number of
+    initializations done after every chunk; an exception it raises ends the sampling.
     """
     cs = _as_correlators(cs)
     if isinstance(inits, bool) or not isinstance(inits, int) or inits < 2:
@@ -342,6 +344,8 @@ def sample_integrands(cs: Sequence[Correlator | str], net: Network, xs: ArrayLik
             batch = keys[start:start + size]
             out.append(np.asarray(one(batch, xs), dtype=np.float64))
             bar.update(len(batch))
+            if on_inits is not None:
+                on_inits(start + len(batch))
     return np.concatenate(out)
 
 
@@ -423,7 +427,8 @@ def measure_all(cs: Sequence[Correlator | str], widths: Sequence[int], inits: in
                 weight_std: float = 1.0, bias_std: float = 1.0,
                 inputs: ArrayLike | None = None, method: str = "auto", probes: int = 16,
                 backend: str = "auto", use_cache: bool = False,
-                progress: bool = True) -> tuple[Measurement, ...]:
+                progress: bool = True, on_inits: Callable[[int, int], None] | None = None
+                ) -> tuple[Measurement, ...]:
     """Sample several correlators on shared initializations at every width (Def. 1).
 
     The defaults are the Table 1 protocol: tanh, 3 hidden layers, Gaussian weights,
@@ -442,6 +447,8 @@ def measure_all(cs: Sequence[Correlator | str], widths: Sequence[int], inits: in
       backend: how integrands are sampled; ``BACKENDS`` lists the choices.
       use_cache: store each width in the result cache (``cache.cached``) so an
         interrupted run resumes.
+      on_inits: ``on_inits(width, done)`` after every chunk of initializations sampled
+        (not for widths read from the cache); an exception it raises ends the measurement.
     """
     cs = _as_correlators(cs)
     if backend not in BACKENDS:
@@ -466,12 +473,13 @@ def measure_all(cs: Sequence[Correlator | str], widths: Sequence[int], inits: in
         chosen = choose_backend(cs, net, backend, method)
 
         def compute(net: Network = net, chosen: str = chosen) -> dict[str, np.ndarray]:
+            report = None if on_inits is None else functools.partial(on_inits, net.widths[0])
             if chosen == "lazy":
                 init_key = jax.random.fold_in(jax.random.key(seed), net.widths[0])
                 return {"samples": lazy.lazy_samples(cs, net, xs, inits, init_key,
-                                                     progress=progress)}
+                                                     progress=progress, on_inits=report)}
             return {"samples": sample_integrands(cs, net, xs, inits, seed, method, probes,
-                                                 progress=progress)}
+                                                 progress=progress, on_inits=report)}
         key = {"specs": [Correlator(c.factors).text for c in cs], "network": net,
                "inits": inits, "seed": seed, "inputs": xs, "method": method,
                "probes": probes, "backend": chosen, "dtype": str(jnp.result_type(float))}

@@ -25,7 +25,9 @@ g_i . g_j, summed layer by layer from the factors. The weight and bias scales s_
 ``nets.forward`` (unit-variance parameters, scaled where they act).
 
 The integrand samples have the law of the dense estimator's (``estimate``); the
-initializations are different random draws. Other correlators (cycles, traces, a leaf
+initializations are different random draws. Networks no wider than ``PAD_WIDTH`` run the
+program of that width with the extra units switched off (``padded``), so the widths of a
+sweep share one compilation. Other correlators (cycles, traces, a leaf
 with two letters) and ``init="sign"`` are not supported: ``unsupported_reason`` says why.
 """
 
@@ -47,11 +49,12 @@ from ..nets import Network, Params, derivatives
 from . import lazy_matrix
 from .notation import Correlator, parse
 
-#: The width from which the lazy backend beats the dense one: on Table 1 (tanh, depth 3,
-#: all six rows on shared initializations) lazy takes half the CPU time at n = 128 and a
-#: fifth at 256 (``benchmarks/results/lazy.md``); below that both take about a millisecond
-#: and the dense path compiles faster.
-CROSSOVER_WIDTH = 128
+#: The width from which ``backend="auto"`` samples lazily. At n = 64 (Table 1 row 5, tanh,
+#: depth 3, float32, 500 initializations) the lazy width costs 5.7 CPU s cold, its program
+#: shared with every width up to ``PAD_WIDTH``, against 14.6 for the dense path's programs;
+#: from n = 128 lazy is also the faster sampler (``benchmarks/results/lazy.md``,
+#: ``benchmarks/results/panels.md``).
+CROSSOVER_WIDTH = 64
 MEMORY_BUDGET_BYTES = 1 << 29
 
 
@@ -193,24 +196,28 @@ class Weights(Protocol):
 class LazyWeights:
     """``Weights`` as lazy Gaussian matrices; queries update the state as they trace.
 
-    Block b of W_l's queries (in the order asked) draws its fresh N(0, 1) noise with
-    ``lazy_matrix.normal`` from ``fold_in(fold_in(key, l), b)``.
+    ``noise[l - 1]`` holds W_l's fresh N(0, 1) columns, (right, left) = (n_l x R,
+    n_{l-1} x L) with R, L = ``Plan.queries``: each block of queries takes the next
+    columns of its side, in the order asked.
     """
 
-    def __init__(self, net: Network, key: jax.Array, dtype: jnp.dtype) -> None:
+    def __init__(self, net: Network, noise: Sequence[tuple[jax.Array, jax.Array]]) -> None:
         n = net.widths
+        dtype = noise[0][0].dtype if noise else jnp.result_type(float)
         self._state = [lazy_matrix.empty(n[l], n[l - 1], dtype) for l in range(1, net.depth)]
-        self._keys = [jax.random.fold_in(key, l) for l in range(1, net.depth)]
-        self._blocks = [0] * len(self._state)
+        self._noise = list(noise)
+        self._used = [[0, 0] for _ in self._state]
 
     def _ask(self, layer: int, side: int, rows: jax.Array) -> jax.Array:
-        w = self._state[layer - 1]
-        size = (w.Y.shape[0], w.Z.shape[0])[side]
-        key = jax.random.fold_in(self._keys[layer - 1], self._blocks[layer - 1])
-        noise = lazy_matrix.normal(key, (size, rows.shape[0]), w.E.dtype)
+        w, used = self._state[layer - 1], self._used[layer - 1]
+        pool, count = self._noise[layer - 1][side], rows.shape[0]
+        if used[side] + count > pool.shape[1]:
+            raise ValueError(f"W_{layer} was asked more {('right', 'left')[side]} queries "
+                             f"than the {pool.shape[1]} its plan drew noise for.")
+        noise = pool[:, used[side]:used[side] + count]
+        used[side] += count
         ask = (lazy_matrix.right, lazy_matrix.left)[side]
         self._state[layer - 1], answers = ask(w, rows, noise)
-        self._blocks[layer - 1] += 1
         return answers
 
     def right(self, layer: int, vs: jax.Array) -> jax.Array:
@@ -245,14 +252,18 @@ def _compose(ds: list[jax.Array], z: list[jax.Array], mask: int) -> jax.Array:
 
 
 def integrands(plan: Plan, net: Network, params: Params, weights: Weights,
-               xs: jax.Array) -> jax.Array:
+               xs: jax.Array, active: Sequence[jax.Array] | None = None) -> jax.Array:
     """The integrand of every correlator of ``plan`` for one initialization.
 
     ``params`` holds U, V (only column 0 is used) and the biases (unit variance, as
     ``Network.sample`` draws them); the hidden matrices are reached only through
-    ``weights``. Returns shape (len(plan.products),).
+    ``weights``. With ``active`` (per layer, 1 on the units a narrower network has and 0
+    on padding; ``net`` the padded network) the network is the narrower one: its widths
+    are the sums of ``active``, padded units are switched off after the activation, and
+    ``params`` and ``weights`` must answer 0 on them. Returns shape (len(plan.products),).
     """
-    n, d = net.widths, net.depth
+    d = net.depth
+    n = net.widths if active is None else [jnp.sum(a) for a in active]
     sw, sb = net.weight_std, net.bias_std
     scale = net.input_dim ** -0.5 if net.input_scaling else 1.0
     top = max((len(s.leaves) for s in plan.taylor), default=1)
@@ -262,15 +273,19 @@ def integrands(plan: Plan, net: Network, params: Params, weights: Weights,
     first = sb * params["b0"][None, :] if net.first_bias else 0.0
     readout = sb * params["bout"][0] if net.readout_bias else 0.0
 
+    def act(l: int, z: jax.Array) -> jax.Array:
+        return s[0](z) if active is None else s[0](z) * active[l][None, :]
+
     zs = [sw * scale * xs @ params["U"].T + first]  # zs[l]: (rows, n_l) pre-activations
+    hs = [act(0, zs[0])]
     for l in range(1, d):
-        zs.append(weights.right(l, s[0](zs[-1])) * (sw * n[l - 1] ** -0.5) + bias[l - 1])
-    hs = [s[0](z) for z in zs]
+        zs.append(weights.right(l, hs[-1]) * (sw * n[l - 1] ** -0.5) + bias[l - 1])
+        hs.append(act(l, zs[-1]))
     f = hs[-1] @ v * (sw * n[-1] ** -0.5) + readout
 
     grads = plan.gradients
     idx = jnp.asarray(grads, dtype=int)
-    deltas = [jnp.zeros((0, w)) for w in n]  # deltas[l]: df/dz of layer l, per leaf
+    deltas = [jnp.zeros((0, w)) for w in net.widths]  # deltas[l]: df/dz, per leaf
     if grads:
         deltas[-1] = sw * n[-1] ** -0.5 * v[None, :] * s[1](zs[-1][idx])
         for l in range(d - 1, 0, -1):
@@ -283,7 +298,7 @@ def integrands(plan: Plan, net: Network, params: Params, weights: Weights,
                                                         hs[l - 1][idx].T, net.bias)
         gram += _share(net, hs[-1][idx] / n[-1], hs[-1][idx].T, net.readout_bias)
 
-    taylor = _directional(plan.taylor, grads, net, weights, xs, zs, hs, deltas, s, v,
+    taylor = _directional(plan.taylor, grads, net, n, weights, xs, zs, hs, deltas, s, v,
                           scale)
     values = []
     for product in plan.products:
@@ -306,13 +321,15 @@ def _share(net: Network, a: jax.Array, b: jax.Array, bias: bool) -> jax.Array:
 
 
 def _directional(stars: tuple[Star, ...], grads: tuple[int, ...], net: Network,
-                 weights: Weights, xs: jax.Array, zs: list, hs: list, deltas: list,
-                 s: list, v: jax.Array, scale: float) -> dict[Star, jax.Array]:
-    """D^k f(x_c)[g_1..g_k] for each star: hyper-dual components z[S], S a bit mask of
-    directions, pushed layer by layer (every W_l product of a layer in one block)."""
+                 n: Sequence, weights: Weights, xs: jax.Array, zs: list, hs: list,
+                 deltas: list, s: list, v: jax.Array, scale: float) -> dict[Star, jax.Array]:
+    """D^k f(x_c)[g_1..g_k] for each star (widths ``n``): hyper-dual components z[S], S a
+    bit mask of directions, pushed layer by layer (every W_l product of a layer in one
+    block). A padded unit's components stay 0: each term of s(z)[S], S nonempty, has a
+    factor z[B] with B nonempty."""
     if not stars:
         return {}
-    n, d = net.widths, net.depth
+    d = net.depth
     sw = net.weight_std
     leaf = {star: [grads.index(r) for r in star.leaves] for star in stars}
     comps = {}
@@ -367,17 +384,49 @@ def _draws(net: Network) -> dict[str, tuple[int, ...]]:
     return shapes
 
 
-def _one(plan: Plan, net: Network, key: jax.Array, xs: jax.Array) -> jax.Array:
-    """One initialization: the dense draws sliced from one ``lazy_matrix.normal`` call
-    (key ``fold_in(key, 0)``), the lazy matrices' noise from ``fold_in(key, 1)``."""
-    shapes = _draws(net)
+def _one(plan: Plan, net: Network, key: jax.Array, xs: jax.Array, widths: jax.Array
+         ) -> jax.Array:
+    """One initialization of the network ``net`` narrowed to ``widths`` (per layer, at
+    most ``net.widths``; see ``padded``). All its N(0, 1) numbers come from one
+    ``lazy_matrix.normal`` call, sliced in order: the dense draws (``_draws``), then per
+    hidden matrix W_l its right and left noise (``LazyWeights``); entries on padded units
+    are zeroed (a program wider than ``PAD_WIDTH`` is never padded: no masks). One call
+    site keeps the compiled program small: XLA unrolls each random number generator in
+    it."""
+    n, (right, left) = net.widths, plan.queries
+    active = None if max(n) > PAD_WIDTH else [
+        (jnp.arange(w) < widths[l]).astype(xs.dtype) for l, w in enumerate(n)]
+    shapes, units = dict(_draws(net)), {"U": 0, "V": -1, "b0": 0}
+    units |= {f"b{l}": l for l in range(1, net.depth)}
+    for l in range(1, net.depth):
+        shapes |= {f"right{l}": (n[l], right), f"left{l}": (n[l - 1], left)}
+        units |= {f"right{l}": l, f"left{l}": l - 1}
     sizes = [math.prod(shape) for shape in shapes.values()]
-    flat = lazy_matrix.normal(jax.random.fold_in(key, 0), (sum(sizes),), xs.dtype)
+    flat = lazy_matrix.normal(key, (sum(sizes),), xs.dtype)
     parts = jnp.split(flat, np.cumsum(sizes)[:-1])
-    draws = {name: part.reshape(shape)
-             for (name, shape), part in zip(shapes.items(), parts, strict=True)}
-    return integrands(plan, net, draws,
-                      LazyWeights(net, jax.random.fold_in(key, 1), xs.dtype), xs)
+    draws = {name: part.reshape(shape) for (name, shape), part
+             in zip(shapes.items(), parts, strict=True)}
+    if active is not None:
+        draws = {name: x * active[units[name]].reshape(x.shape[:1] + (1,) * (x.ndim - 1))
+                 if name in units else x for name, x in draws.items()}
+    noise = [(draws.pop(f"right{l}"), draws.pop(f"left{l}")) for l in range(1, net.depth)]
+    return integrands(plan, net, draws, LazyWeights(net, noise), xs, active)
+
+
+#: Networks whose widths are all at most this are sampled by the program of this width
+#: (``padded``): one compilation serves every such width. A width of 1024 runs 500
+#: initializations of a Table 1 row in about 0.35 CPU s; each compilation saved is 4-5.
+PAD_WIDTH = 1024
+
+
+def padded(net: Network) -> Network:
+    """The network whose program samples ``net``: every width raised to ``PAD_WIDTH``
+    when none is larger, else ``net`` itself. The padded units are switched off, so the
+    samples are exactly ``net``'s in distribution (and depend on ``net`` and the key
+    alone, not on which widths are sampled together)."""
+    if max(net.widths) > PAD_WIDTH:
+        return net
+    return dataclasses.replace(net, width=(PAD_WIDTH,) * net.depth)
 
 
 @functools.lru_cache(maxsize=32)
@@ -396,8 +445,8 @@ def chunk_size(plan: Plan, net: Network) -> int:
 
 def lazy_samples(cs: Correlator | str | Sequence[Correlator | str], net: Network,
                  inputs: ArrayLike, inits: int, key: jax.Array, *, chunk: int | None = None,
-                 devices: Sequence[jax.Device] | None = None, progress: bool = True
-                 ) -> np.ndarray:
+                 devices: Sequence[jax.Device] | None = None, progress: bool = True,
+                 on_inits: Callable[[int], None] | None = None) -> np.ndarray:
     """Integrand samples of several correlators on shared lazy initializations.
 
     Args:
@@ -410,6 +459,8 @@ def lazy_samples(cs: Correlator | str | Sequence[Correlator | str], net: Network
       key: a PRNG key.
       chunk: initializations per compiled call (default: from a memory budget).
       devices: spread each chunk over these devices (default: all, see ``sharding``).
+      on_inits: called with the number of initializations done after every chunk (in
+        place of the progress bar); an exception it raises ends the sampling.
 
     Returns:
       float64 array (inits, len(cs)), computed in the default float dtype: a query
@@ -430,7 +481,15 @@ def lazy_samples(cs: Correlator | str | Sequence[Correlator | str], net: Network
                          f"per label {order}, got shape {xs.shape}.")
     the_plan = plan(cs, order)
     xs = jnp.asarray(xs, dtype=jnp.result_type(float))
-    return sharding.map_inits(
-        _compiled(the_plan, net), jax.random.split(key, inits), (xs,),
-        chunk=chunk or chunk_size(the_plan, net), devices=devices, progress=progress,
-        desc=f"lazy, n={net.widths[0]}")
+    program = padded(net)
+    size = chunk or chunk_size(the_plan, program)
+    keys, fn, out = jax.random.split(key, inits), _compiled(the_plan, program), []
+    widths = jnp.asarray(net.widths, dtype=xs.dtype)
+    block = inits if on_inits is None else size  # one call, or one per reported chunk
+    for start in range(0, inits, block):
+        out.append(sharding.map_inits(
+            fn, keys[start:start + block], (xs, widths), chunk=size, devices=devices,
+            progress=progress and on_inits is None, desc=f"lazy, n={net.widths[0]}"))
+        if on_inits is not None:
+            on_inits(start + len(out[-1]))
+    return np.concatenate(out)

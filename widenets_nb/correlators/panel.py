@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import html
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import ipywidgets as W
 import plotly.graph_objects as go
@@ -13,7 +13,7 @@ from ..nets import ACTIVATIONS, INITS
 from ..results import Scaling
 from ..widgets import Panel, Update, by_width, figure_widget, replace_figure
 from .clusters import predict
-from .estimate import widths_from_exponents
+from .estimate import measure, widths_from_exponents
 from .experiments import ScalingProtocol, TheoryPrediction, correlator_scaling, theory_prediction
 from .figures import cluster_graph_figure, correlator_figure
 from .notation import NAMED, parse
@@ -49,17 +49,23 @@ def scaling_updates(spec: str, activation: str, depth: int, init: str,
                     log2_widths: tuple[int, int], inits: int, seed: int = 0
                     ) -> Iterator[Update]:
     """The panel's compute: measure ``spec`` over widths 2^a..2^b one width at a time
-    (each cached on disk) and, after each, draw |C| vs n so far with its fit and the
-    ``Scaling.summary`` HTML-escaped, with the ``Scaling`` for export. The last update is
-    ``scaling``'s answer."""
+    (each cached on disk, with an update per chunk of initializations) and, after each,
+    draw |C| vs n so far with its fit and the ``Scaling.summary`` HTML-escaped, with the
+    ``Scaling`` for export. The last update is ``scaling``'s answer."""
     p = _protocol(spec, activation, depth, init, log2_widths, inits, seed)
     theory = _theory(p)
+
+    def measure_width(width: int, report: Callable[[int], None]) -> None:
+        # the cache entry ``correlator_scaling`` reads next (same arguments, one width)
+        measure(p.spec, (width,), p.inits, p.seed, activation=p.activation, depth=p.depth,
+                init=p.init, use_cache=True, progress=False,
+                on_inits=lambda _, done: report(done))
 
     def run(widths: tuple[int, ...]) -> tuple[go.Figure, str, Scaling]:
         s = correlator_scaling(dataclasses.replace(p, widths=widths))
         return (*_drawn(s, theory), s)
 
-    return by_width(p.widths, run)
+    return by_width(p.widths, run, measure_width, p.inits)
 
 
 def scaling(spec: str, activation: str, depth: int, init: str, log2_widths: tuple[int, int],
