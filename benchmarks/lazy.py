@@ -66,11 +66,11 @@ def measure(backend: str, width: int, inits: int) -> dict[str, float]:
         def sample(count: int) -> np.ndarray:
             return estimate.sample_integrands(ROWS, net, xs, count, seed=count,
                                               chunk=min(chunk, count), progress=False)
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), time.process_time()
     sample(max(2, min(chunk, inits)))
-    first = time.perf_counter() - start
+    first, first_cpu = time.perf_counter() - start, time.process_time() - start_cpu
     wall, cpu = timed(sample, max(2, inits))
-    return {"first": first, "wall": wall, "cpu": cpu,
+    return {"first": first, "first_cpu": first_cpu, "wall": wall, "cpu": cpu,
             "rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20}
 
 
@@ -115,13 +115,15 @@ def wide(inits: int, width: int = 2**20) -> dict[str, dict]:
 
 
 def _wide_lines(rows: dict, before: dict | None) -> list[str]:
-    """The n = 2^20 section; ``before`` is the main table's lazy 2^20 row, if any."""
+    """The n = 2^20 section, a row per dtype and date; ``before`` is the main table's
+    lazy 2^20 row, if any."""
     if not rows:
         return []
     lines = ["", "## n = 2^20, the sampler against its roofline", "",
              "One initialization of all six Table 1 integrands (tanh, depth 3), each row "
              "measured in one process (`--wide`), beside the roofline measured in the same "
-             "process: the minimal random draw (k = 24 fresh N(0, 1) n-vectors per hidden "
+             "process (every run is kept: a row per dtype and date): the minimal random "
+             "draw (k = 24 fresh N(0, 1) n-vectors per hidden "
              "layer, 19 right and 5 left queries, plus U and V) and the O(n k^2) algebra "
              "as plain jitted products of the same shapes (per hidden layer a Gram "
              "(n x k)^T (n x k) and a product (n x k)(k x k): 8 n k^2 flops). CPU seconds "
@@ -129,8 +131,10 @@ def _wide_lines(rows: dict, before: dict | None) -> list[str]:
              "on the machine's load, given per row.", "",
              "| dtype | when | load | s/init (wall) | CPU s/init | roofline wall (draw + "
              "algebra) | roofline CPU | CPU / roofline CPU | algebra GFLOP/s (CPU) | "
-             "peak RSS GB | first call (s) |", "|---|---|---|---|---|---|---|---|---|---|---|"]
-    for dtype, r in sorted(rows.items()):
+             "peak RSS GB | first call (s) | first call CPU s |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for key, r in sorted(rows.items(), key=lambda item: (item[0].split()[0], item[1]["when"])):
+        dtype = key.split()[0]
         roof_wall = r["draw_wall"] + r["algebra_wall"]
         roof_cpu = r["draw_cpu"] + r["algebra_cpu"]
         lines.append(
@@ -138,7 +142,7 @@ def _wide_lines(rows: dict, before: dict | None) -> list[str]:
             f"{r['wall']:.3g} | {r['cpu']:.3g} | {roof_wall:.3g} ({r['draw_wall']:.3g} + "
             f"{r['algebra_wall']:.3g}) | {roof_cpu:.3g} | {r['cpu'] / roof_cpu:.2g}x | "
             f"{r['flops'] / r['algebra_cpu'] / 1e9:.3g} | {r['rss_gb']:.2f} | "
-            f"{r['first']:.3g} |")
+            f"{r['first']:.3g} | {_cell(r, 'first_cpu')} |")
     if before:
         lines += ["", f"Before ({before['when'][:10]}, the float64 row 2^20 of the table "
                   f"above): {before['wall']:.3g} s wall and {before['cpu']:.3g} CPU s per "
@@ -147,7 +151,7 @@ def _wide_lines(rows: dict, before: dict | None) -> list[str]:
 
 
 def _cell(row: dict | None, key: str) -> str:
-    return f"{row[key]:.3g}" if row else "-"
+    return f"{row[key]:.3g}" if row and key in row else "-"
 
 
 def _ratio(dense: dict | None, lazy_row: dict | None, key: str) -> str:
@@ -165,10 +169,13 @@ def _projections(rows: dict) -> list[str]:
                 "the lazy time."]
     if all(("lazy", p) in rows for p in range(7, 14)):
         total = sum(rows["lazy", p]["cpu"] for p in range(7, 14)) * 1000 * 3
+        programs = 3 * len({lazy.padded(Network(input_dim=4, width=2**p, depth=3)).widths
+                            for p in range(7, 14)})
         out += ["", f"Table 1 paper protocol (3 activations, widths 2^7..2^13, 1000 "
                 f"initializations) with the lazy backend, projected from these CPU times: "
-                f"{total / 60:.1f} CPU minutes of sampling plus 21 compilations (about "
-                "5-10 CPU s each)."]
+                f"{total / 60:.1f} CPU minutes of sampling plus {programs} compilations "
+                f"(about 4-7 CPU s each; widths up to {lazy.PAD_WIDTH} share one program, "
+                "`lazy.padded`)."]
     return out
 
 
@@ -183,7 +190,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.wide:
         stored = json.loads(STORE.read_text()) if STORE.exists() else {}
-        stored |= {f"wide {k}": v for k, v in wide(args.wide).items()}
+        stored |= {f"wide {k} {v['when']}": v for k, v in wide(args.wide).items()}
         STORE.write_text(json.dumps(stored, indent=1, sort_keys=True))
     with jax.enable_x64(True):  # this benchmark times float64, scoped to the measurements
         for backend, (lo, hi) in (("lazy", args.lazy), ("dense", args.dense)):
@@ -199,7 +206,7 @@ def main() -> None:
                 STORE.write_text(json.dumps(stored, indent=1, sort_keys=True))
                 print(backend, 2**p, row, flush=True)
     stored = json.loads(STORE.read_text()) if STORE.exists() else {}
-    wide_rows = {k.split()[1]: v for k, v in stored.items() if k.startswith("wide ")}
+    wide_rows = {k.removeprefix("wide "): v for k, v in stored.items() if k.startswith("wide ")}
     rows = {(k.split()[0], int(k.split()[1])): v for k, v in stored.items()
             if not k.startswith("wide ")}
     loads = [x for r in rows.values() for x in r["load"]]
