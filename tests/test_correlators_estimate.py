@@ -161,3 +161,23 @@ def test_a_model_of_ones_own_on_the_dense_path():
         g = [jax.grad(model.scalar)(params, x) for x in xs]
         gram = sum(jnp.vdot(a, b) for a, b in zip(*g, strict=True))
         np.testing.assert_allclose(row, [f[0] * f[1], gram], rtol=1e-12)
+
+
+def test_result_cache_key_names_the_lazy_stream(monkeypatch):
+    """A change of the lazy sampler's random streams (``lazy.STREAM``) changes the result
+    cache's key, so samples drawn by an earlier stream are never returned for a seed."""
+    from widenets_nb import cache
+    from widenets_nb.correlators import estimate, lazy
+
+    keys = []
+
+    def record(name, params, compute, directory=None):
+        keys.append(cache.cache_key(name, params))
+        return compute()
+
+    monkeypatch.setattr(cache, "cached", record)
+    for stream in (lazy.STREAM, lazy.STREAM + 1):
+        monkeypatch.setattr(lazy, "STREAM", stream)
+        estimate.measure_all(["f1 f2"], (8,), 4, backend="lazy", use_cache=True,
+                             progress=False)
+    assert len(keys) == 2 and keys[0] != keys[1]

@@ -482,7 +482,8 @@ def measure_all(cs: Sequence[Correlator | str], widths: Sequence[int], inits: in
                                                  progress=progress, on_inits=report)}
         key = {"specs": [Correlator(c.factors).text for c in cs], "network": net,
                "inits": inits, "seed": seed, "inputs": xs, "method": method,
-               "probes": probes, "backend": chosen, "dtype": str(jnp.result_type(float))}
+               "probes": probes, "backend": chosen, "dtype": str(jnp.result_type(float)),
+               "stream": lazy.STREAM if chosen == "lazy" else None}
         entry = cache.cached("correlators", key, compute) if use_cache else compute()
         per_width.append(np.asarray(entry["samples"], dtype=np.float64))
     return tuple(
