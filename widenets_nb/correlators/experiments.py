@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -598,11 +598,19 @@ def theory_prediction(spec: str, activation: str, depth: int, init: str = "gauss
     return TheoryPrediction(name, float(p.infinite_width), float(p.coefficient_1_over_n))
 
 
+def correlator_measurement(p: ScalingProtocol, progress: bool = False,
+                           on_inits: Callable[[int, int], None] | None = None) -> Measurement:
+    """Measure ``p.spec`` (Def. 1, eq. 3) at ``p.widths``, each width cached on disk
+    (``on_inits`` as in ``estimate.measure_all``)."""
+    return measure(p.spec, p.widths, p.inits, p.seed, activation=p.activation,
+                   depth=p.depth, init=p.init, use_cache=True, progress=progress,
+                   on_inits=on_inits)
+
+
 def correlator_scaling(p: ScalingProtocol, progress: bool = False) -> Scaling:
-    """Measure ``p.spec`` (Def. 1, eq. 3) at ``p.widths``, each width cached on disk, and
-    fit its exponent beside Conjecture 1's s_C (2 s_C for a variance, Lemma 6) and, for a
-    linear network, the exact values (``exact_values``)."""
-    m = measure(p.spec, p.widths, p.inits, p.seed, activation=p.activation, depth=p.depth,
-                init=p.init, use_cache=True, progress=progress)
+    """``correlator_measurement`` of ``p`` and its fitted exponent beside Conjecture 1's
+    s_C (2 s_C for a variance, Lemma 6) and, for a linear network, the exact values
+    (``exact_values``)."""
+    m = correlator_measurement(p, progress)
     return _scaling(m, p.seed, predicted=predict(m.spec).s,
                     labels={"activation": p.activation, "depth": p.depth, "init": p.init})

@@ -13,8 +13,14 @@ from ..nets import ACTIVATIONS, INITS
 from ..results import Scaling
 from ..widgets import Panel, Update, by_width, figure_widget, replace_figure
 from .clusters import predict
-from .estimate import measure, widths_from_exponents
-from .experiments import ScalingProtocol, TheoryPrediction, correlator_scaling, theory_prediction
+from .estimate import widths_from_exponents
+from .experiments import (
+    ScalingProtocol,
+    TheoryPrediction,
+    correlator_measurement,
+    correlator_scaling,
+    theory_prediction,
+)
 from .figures import cluster_graph_figure, correlator_figure
 from .notation import NAMED, parse
 
@@ -56,10 +62,9 @@ def scaling_updates(spec: str, activation: str, depth: int, init: str,
     theory = _theory(p)
 
     def measure_width(width: int, report: Callable[[int], None]) -> None:
-        # the cache entry ``correlator_scaling`` reads next (same arguments, one width)
-        measure(p.spec, (width,), p.inits, p.seed, activation=p.activation, depth=p.depth,
-                init=p.init, use_cache=True, progress=False,
-                on_inits=lambda _, done: report(done))
+        # the cache entry ``correlator_scaling`` reads next
+        correlator_measurement(dataclasses.replace(p, widths=(width,)),
+                               on_inits=lambda _, done: report(done))
 
     def run(widths: tuple[int, ...]) -> tuple[go.Figure, str, Scaling]:
         s = correlator_scaling(dataclasses.replace(p, widths=widths))
