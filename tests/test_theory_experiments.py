@@ -2,6 +2,7 @@
 Monte Carlo (linear networks, where the exact diagrams engine also applies), the null test,
 and the ReLU depth-to-width ratio against the suite's own NTK."""
 
+import dataclasses
 import json
 
 import jax
@@ -213,27 +214,61 @@ def test_ntk_samples_do_not_depend_on_the_chunking(monkeypatch):
     np.testing.assert_allclose(X.ntk_samples(4, 2, x, 3, key), few, rtol=1e-13)
 
 
-def test_report_assembles_and_round_trips(monkeypatch):
-    """The ``theory`` target's report (computations replaced by stand-ins: its own pieces
-    are tested above) holds every comparison, reads back as ``Comparison``s through JSON."""
-    def fake_comparison(p, progress=False):
-        n = np.array(p.widths, dtype=float)
-        fit = X.fit_coefficient(n, n * 0.01 + 0.1, n * 0.001)
-        return X.Comparison(p, 1.0, 0.1, tuple(1 + 0.1 / n), tuple(0.001 + 0 * n),
-                            (p.inits,) * len(n), fit, p.estimator)
+def _fake_comparison(p, progress=False):
+    n = np.array(p.widths, dtype=float)
+    fit = X.fit_coefficient(n, n * 0.01 + 0.1, n * 0.001)
+    return X.Comparison(p, 1.0, 0.1, tuple(1 + 0.1 / n), tuple(0.001 + 0 * n),
+                        (p.inits,) * len(n), fit, p.estimator)
 
-    def fake_ratio(p, progress=False):
-        return X.DepthWidth(p, (1.1,) * len(p.depths), (0.01,) * len(p.depths), 3.0, 0.1,
-                            0.1, 3.0, 0.1, 0.0)
 
-    monkeypatch.setattr(X, "coefficient_comparison", fake_comparison)
-    monkeypatch.setattr(X, "depth_to_width", fake_ratio)
+def _fake_ratio(p, progress=False):
+    return X.DepthWidth(p, (1.1,) * len(p.depths), (0.01,) * len(p.depths), 3.0, 0.1,
+                        0.1, 3.0, 0.1, 0.0)
+
+
+@pytest.fixture
+def fake_report(monkeypatch):
+    """``report`` with its Monte Carlo pieces replaced by stand-ins (tested above); the
+    predictions stay real."""
+    monkeypatch.setattr(X, "coefficient_comparison", _fake_comparison)
+    monkeypatch.setattr(X, "depth_to_width", _fake_ratio)
     monkeypatch.setattr(X, "null_scan", lambda depths: ())
+
+
+def test_report_assembles_and_round_trips(fake_report):
+    """The ``theory`` target's report holds every comparison, reads back as
+    ``Comparison``s through JSON."""
     r = X.report("quick", activations=("tanh",), depths=(1, 2))
     data = json.loads(json.dumps(r.to_json()))["data"]
     comparisons = [X.comparison_from_json(c) for c in data["comparisons"]]
     assert [(c.protocol.statistic, c.protocol.depth) for c in comparisons] == [
         (s, d) for s in X.registry() for d in (1, 2)]
-    assert comparisons[0] == fake_comparison(comparisons[0].protocol)
+    assert comparisons[0] == _fake_comparison(comparisons[0].protocol)
+    assert data["not_covered"] == [] and "Not covered" not in r.markdown
     assert len(data["null"]) == 4 and data["null"][0]["protocol"]["activation"] == "linear"
     assert r.target == "theory" and "| kernel | tanh | 1 |" in r.markdown
+
+
+def test_relu_dntk_says_not_covered_instead_of_failing(cache_dir, fake_report):
+    """ReLU's s'' is a delta, so the dNTK recursions refuse it (``dntk.dntk_moments``): the
+    prediction table says "not covered" beside tanh's value, the prediction (which
+    ``coefficient_comparison`` computes before sampling) raises a one-line ValueError, and
+    a report over ReLU lists the cases it cannot compare (the dNTK, and the four-point
+    function of four distinct inputs) with their reasons while comparing the rest."""
+    p = X.CoefficientProtocol("dntk", "relu", 2, widths=(4,), inits=10)
+    gap = X.coverage_gap(p)
+    assert "relu's is a delta" in gap and "\n" not in gap
+    assert X.coverage_gap(dataclasses.replace(p, activation="tanh")) is None
+    table = X.predictions_markdown(2, ("tanh", "relu"))
+    tanh = statistics.dntk(Network(input_dim=4, depth=2, activation="tanh"),
+                           p.inputs()).coefficient_1_over_n
+    assert f"| dntk | `f1_a f2_b f3_ab f4` | 0 {float(tanh):+.4g}/n | not covered |" in table
+    with pytest.raises(ValueError, match="relu's is a delta"):
+        X.prediction(p)
+    r = X.report("quick", activations=("relu",), depths=(1,))
+    data = json.loads(json.dumps(r.to_json()))["data"]
+    assert [c["protocol"]["statistic"] for c in data["comparisons"]] == [
+        s for s in X.registry() if s not in ("four_point", "dntk")]
+    assert [(g["statistic"], g["activation"]) for g in data["not_covered"]] == [
+        ("four_point", "relu"), ("dntk", "relu")]
+    assert f"Not covered (no comparison): `dntk` for relu: {gap}" in r.markdown

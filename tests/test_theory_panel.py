@@ -44,6 +44,11 @@ def test_coefficient_panel_runs_changes_and_reports_bad_input(cache_dir):
     _run(p)
     assert "at most 2 distinct inputs" in p.status.value and "color:#b00" in p.status.value
     assert "\n" not in p.status.value
+    p.controls["statistic"].value = "dntk"  # relu's s'' is a delta: no dNTK recursion
+    _run(p)
+    assert "is a delta (use a smooth activation)" in p.status.value and "color:#b00" in (
+        p.status.value)
+    assert "\n" not in p.status.value
 
 
 def test_comparison_updates_come_width_by_width(cache_dir):

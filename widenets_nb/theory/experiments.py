@@ -42,6 +42,7 @@ import numpy as np
 
 from .. import cache, config
 from ..correlators.estimate import INPUT_SEED, default_inputs, measure
+from ..correlators.lazy import CROSSOVER_WIDTH
 from ..correlators.notation import NAMED, parse
 from ..nets import ACTIVATIONS, Network
 from ..results import Report
@@ -54,7 +55,8 @@ NULL_TOLERANCE = 1e-10
 #: The estimator of a correlator whose factors are all plain outputs (no derivative
 #: letters), and of every other one.
 CONDITIONAL = "readout integrated out (theory.montecarlo.conditional_moments)"
-SAMPLED = "sampled integrand (correlators.estimate.measure; lazy from n = 128)"
+SAMPLED = (f"sampled integrand (correlators.estimate.measure; lazy from n = "
+           f"{CROSSOVER_WIDTH})")
 #: Hanin & Nica (2019), Thm 1: E[Theta(x,x)^2] / E[Theta(x,x)]^2 ~ exp(5 beta), beta =
 #: sum_l 1 / n_l, for ReLU networks without biases (two-sided, up to universal constants).
 HANIN_NICA_RATE = 5.0
@@ -287,6 +289,16 @@ def prediction(protocol: CoefficientProtocol) -> statistics.Prediction:
     if protocol.coincide and len(parse(correlator).inputs) == 2:
         x = x[:1]  # the registry's spelling of x_1 = x_2
     return function(protocol.network(), x)
+
+
+def coverage_gap(protocol: CoefficientProtocol) -> str | None:
+    """Why the recursions do not predict ``protocol``'s statistic (the one-line message of
+    ``prediction``'s ValueError, e.g. ReLU's dNTK), or None where they do."""
+    try:
+        prediction(protocol)
+    except ValueError as err:
+        return str(err)
+    return None
 
 
 def _measure_width(p: CoefficientProtocol, width: int, progress: bool
@@ -708,6 +720,12 @@ def comparisons_markdown(comparisons: Sequence[Comparison]) -> str:
     return "\n".join(lines)
 
 
+def not_covered_lines(gaps: Sequence[tuple[str, str, str]]) -> list[str]:
+    """A Markdown line per (statistic, activation, reason) the recursions do not cover (no
+    Monte Carlo is run for it); none when every case is covered."""
+    return [f"Not covered (no comparison): `{s}` for {a}: {reason}" for s, a, reason in gaps]
+
+
 def _comparison_json(c: Comparison) -> dict[str, object]:
     return {**dataclasses.asdict(c), "z": c.z}
 
@@ -725,24 +743,31 @@ def comparison_from_json(data: dict) -> Comparison:
 def report(profile: str | None = None, activations: Sequence[str] = ("tanh", "gelu"),
            depths: Sequence[int] = (1, 2, 3, 4)) -> Report:
     """The ``theory`` target: every registry statistic for ``activations`` at ``depths``
-    (the profile's widths and networks), the null test (linear kernel, on and off the
+    (the profile's widths and networks; a case the recursions do not cover, e.g. ReLU's
+    dNTK, is listed with its reason instead), the null test (linear kernel, on and off the
     diagonal) and the ReLU depth-to-width ratio. ``Report.data``: ``comparisons`` and
-    ``null`` (read back with ``comparison_from_json``), ``depth_to_width``."""
+    ``null`` (read back with ``comparison_from_json``), ``not_covered``, ``depth_to_width``."""
     base = CoefficientProtocol.for_profile(profile)
-    comparisons = [coefficient_comparison(dataclasses.replace(
-        base, statistic=s, activation=a, depth=d), progress=True)
-        for s in registry() for a in activations for d in depths]
+    protocols = [dataclasses.replace(base, statistic=s, activation=a, depth=d)
+                 for s in registry() for a in activations for d in depths]
+    gaps = {p: coverage_gap(p) for p in protocols}
+    comparisons = [coefficient_comparison(p, progress=True) for p in protocols if not gaps[p]]
+    not_covered = list(dict.fromkeys((p.statistic, p.activation, gap)
+                                     for p, gap in gaps.items() if gap))
     null = [coefficient_comparison(dataclasses.replace(
         base, statistic="kernel", activation="linear", depth=d, coincide=coincide))
         for coincide in (False, True) for d in depths]
     ratio = depth_to_width(DepthWidthProtocol.for_profile(profile), progress=True)
     markdown = "\n\n".join([
         f"1/n coefficients: widths {list(base.widths)}, {base.inits} networks per width.",
-        comparisons_markdown(comparisons), "Null test (the prediction is exactly 0):",
+        comparisons_markdown(comparisons), *not_covered_lines(not_covered),
+        "Null test (the prediction is exactly 0):",
         comparisons_markdown(null), null_markdown(null_scan(depths)), ratio.summary()])
     return Report("theory", {"coefficients": dataclasses.asdict(base),
                              "depth_to_width": dataclasses.asdict(ratio.protocol),
                              "activations": list(activations), "depths": list(depths)},
                   (), {"comparisons": [_comparison_json(c) for c in comparisons],
+                       "not_covered": [dict(zip(("statistic", "activation", "reason"), g,
+                                                strict=True)) for g in not_covered],
                        "null": [_comparison_json(c) for c in null],
                        "depth_to_width": dataclasses.asdict(ratio)}, markdown)

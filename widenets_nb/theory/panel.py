@@ -71,7 +71,7 @@ def coefficient_panel(protocol: CoefficientProtocol, max_inits: int = 20000,
                "the predicted c_1, the dashed curve the weighted fit c_1 + c_2/n (the 1/n² "
                "curvature fitted, not assumed away) whose intercept is the measured c_1. "
                "z in the title is their difference in standard errors. A case the recursions "
-               "do not cover (ReLU beyond two inputs) says so in one line. "
+               "do not cover (ReLU beyond two inputs, ReLU's dNTK) says so in one line. "
                "Press Run after changing a control; each width is drawn as it is measured.")
     return Panel(controls, compute, caption, auto=False, protocol=protocol)
 
