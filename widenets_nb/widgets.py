@@ -520,3 +520,16 @@ def log2_slider(description: str, low: int, high: int, value: int) -> W.IntSlide
     return W.IntSlider(value=value, min=low, max=high, description=description,
                        continuous_update=False, readout_format="d",
                        style={"description_width": "initial"})
+
+
+def log2_range_slider(low: int, high: int, value: tuple[int, int],
+                      description: str = "log2 widths") -> W.IntRangeSlider:
+    """A range slider over exponents k (the widths 2^a..2^b of a sweep)."""
+    return W.IntRangeSlider(value=value, min=low, max=high, description=description,
+                            continuous_update=False, layout=W.Layout(width="36em"))
+
+
+def inits_slider(value: int, low: int, high: int, step: int) -> W.IntSlider:
+    """Initializations per width, ``value`` capped at ``high``."""
+    return W.IntSlider(value=min(value, high), min=low, max=high, step=step,
+                       description="inits", continuous_update=False)

@@ -11,7 +11,15 @@ import plotly.graph_objects as go
 
 from ..nets import ACTIVATIONS, INITS
 from ..results import Scaling
-from ..widgets import Panel, Update, by_width, figure_widget, replace_figure
+from ..widgets import (
+    Panel,
+    Update,
+    by_width,
+    figure_widget,
+    inits_slider,
+    log2_range_slider,
+    replace_figure,
+)
 from .clusters import predict
 from .estimate import widths_from_exponents
 from .experiments import (
@@ -113,12 +121,8 @@ def correlator_panel(protocol: ScalingProtocol, max_inits: int = 1000,
         "depth": W.IntSlider(value=protocol.depth, min=1, max=5, description="depth",
                              continuous_update=False),
         "init": W.Dropdown(options=list(INITS), value=protocol.init, description="init"),
-        "log2_widths": W.IntRangeSlider(value=protocol.log2_widths, min=2,
-                                        max=max_log2_width, description="log2 widths",
-                                        continuous_update=False,
-                                        layout=W.Layout(width="36em")),
-        "inits": W.IntSlider(value=min(protocol.inits, max_inits), min=20, max=max_inits,
-                             step=10, description="inits", continuous_update=False),
+        "log2_widths": log2_range_slider(2, max_log2_width, protocol.log2_widths),
+        "inits": inits_slider(protocol.inits, 20, max_inits, 10),
     }
 
     def compute(**values: object) -> Iterator[Update]:

@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 
 from ..correlators.estimate import widths_from_exponents
 from ..nets import ACTIVATIONS
-from ..widgets import Panel, Update, by_width, log2_slider
+from ..widgets import Panel, Update, by_width, inits_slider, log2_range_slider, log2_slider
 from .experiments import (
     CoefficientProtocol,
     DepthWidthProtocol,
@@ -55,10 +55,8 @@ def coefficient_panel(protocol: CoefficientProtocol, max_inits: int = 20000,
                              continuous_update=False),
         "bias": W.Checkbox(value=protocol.bias, description="biases"),
         "coincide": W.Checkbox(value=protocol.coincide, description="all inputs x_1"),
-        "log2_widths": W.IntRangeSlider(value=(low, high), min=2, max=max_log2_width,
-                                        description="log2 widths", continuous_update=False),
-        "inits": W.IntSlider(value=min(protocol.inits, max_inits), min=100, max=max_inits,
-                             step=100, description="inits", continuous_update=False),
+        "log2_widths": log2_range_slider(2, max_log2_width, (low, high)),
+        "inits": inits_slider(protocol.inits, 100, max_inits, 100),
     }
 
     def compute(**values: object) -> Iterator[Update]:
@@ -103,8 +101,7 @@ def depth_width_panel(protocol: DepthWidthProtocol, max_inits: int = 5000,
         "beta_min": W.FloatLogSlider(value=0.01, base=10, min=-2,
                                      max=-0.5, step=0.25, description="smallest β",
                                      continuous_update=False),
-        "inits": W.IntSlider(value=min(protocol.inits, max_inits), min=100, max=max_inits,
-                             step=100, description="inits", continuous_update=False),
+        "inits": inits_slider(protocol.inits, 100, max_inits, 100),
     }
 
     def compute(**values: object) -> Iterator[Update]:
