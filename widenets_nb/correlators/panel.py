@@ -130,8 +130,9 @@ def correlator_panel(protocol: ScalingProtocol, max_inits: int = 1000,
 
     caption = ("Each point is the Monte Carlo mean of the integrand over initializations "
                "(for <code>var:</code>, its variance) with its standard error; the solid "
-               "line is the weighted fit of log|C| on log n (95% bootstrap CI in the legend), "
-               "the dashed line has the slope of Conjecture 1. Press Run after changing the "
+               "line is the weighted fit of log|C| on log n (95% CI in the legend; the "
+               "status names its method), the dashed line has the slope of Conjecture 1. "
+               "Press Run after changing the "
                "correlator or the controls: each width is drawn as soon as it is measured, "
                "Stop keeps the widths done, and settings measured before answer at once.")
     panel = Panel(controls, compute, caption, auto=False, protocol=protocol)

@@ -98,7 +98,8 @@ def drift_panel(base: DriftProtocol, progress: bool = False) -> Panel:
                "initializations and over a fixed set of randomly chosen off-diagonal "
                "training-set components (the paper uses one; more components only cut the "
                "Monte Carlo noise). The solid line is the weighted log-log fit (exponent and "
-               "bootstrap CI in the legend), the dashed line the predicted n^-1; the grey "
+               "95% CI in the legend; the status names its method), the dashed line the "
+               "predicted n^-1; the grey "
                "lines are n^-1 (Lemma 1 / Thm 11) and n^-1/2 (Jacot et al.).")
     return Panel(_drift_controls(base), compute, caption, auto=False, protocol=base)
 
