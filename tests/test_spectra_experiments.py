@@ -155,7 +155,8 @@ def test_gap_scalings_are_the_instances_gaps():
     assert [dict(s.labels) for s in scalings] == [
         {"depth": str(d), "activation": "relu", "statistic": stat}
         for d in (1, 2) for stat in ("top", "paired", "mean")]
-    s = measurements.setup(16, 2, "relu", 2, 2, seed=3)
+    s = measurements.setup(16, 2, "relu", 2, 2, seed=3, gram=TINY_GAPS.gram)
+    assert s.x.shape == (4, 4)  # the sweep runs on the Gram inputs of its 4 images
     tops = []
     for i in range(2):
         init, key = measurements.instance_keys(3, 16, i)

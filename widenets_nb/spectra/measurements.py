@@ -6,6 +6,15 @@ initialization and its probes (Lanczos start, Hutchinson or SLQ vectors) from
 ``instance_keys(seed, n, i)``, so no two instances, widths or seeds share a stream. Each
 measurement of an instance (its training, then the measurement) is cached with every
 parameter in the key (the dtype included), so a repeated call answers at once.
+
+``setup(..., gram=True)`` replaces the N images by the N-dimensional inputs of
+``training.experiments.gram_inputs`` (the same scaled Gram matrix x_a.x_b / D): with the first
+layer U ~ iid N(0, 1), x / sqrt(D) = (L / sqrt(N)) Q^T (Q orthonormal, D x N) makes the network
+on x the network on L with first layer U Q, again iid N(0, 1), and the directions of U
+orthogonal to the data span carry no gradient and no curvature. So f, Theta, J's row space
+and the nonzero spectrum of H (B's included) have exactly the same joint law on L as on the
+images, while the first layer shrinks from n D to n N parameters (``test_spectra_gram``
+checks the identity at one network to rtol 1e-8).
 """
 
 from __future__ import annotations
@@ -22,6 +31,7 @@ from .. import dynamics
 from ..cache import cached
 from ..data import load_mnist
 from ..nets import Network, Params
+from ..training.experiments import gram_inputs
 from . import solvers
 from .protocols import ExplorerProtocol
 
@@ -36,7 +46,7 @@ class Setup:
 
     Attributes:
       net: the network (input scaling on, one output per class beyond two).
-      x: (N, 784) training images.
+      x: (N, 784) training images, or (N, N) ``gram_inputs`` of them.
       y: (N, k) targets (+-1 for two classes, one-hot for three).
     """
 
@@ -46,15 +56,17 @@ class Setup:
 
 
 def setup(width: int, depth: int = 2, activation: str = "relu", classes: int = 2,
-          per_class: int = 10, seed: int = 0) -> Setup:
+          per_class: int = 10, seed: int = 0, gram: bool = False) -> Setup:
     """The paper's MNIST network and training set (App. A.2): ``classes`` in {2, 3}, the
-    images drawn with ``seed``."""
+    images drawn with ``seed``; ``gram``: on their N-dimensional ``gram_inputs`` instead
+    (the same law of f, Theta and H's nonzero spectrum, see the module docstring)."""
     if classes not in DIGITS:
         raise ValueError(f"classes must be 2 or 3 (two- or three-class MNIST), got {classes}.")
     data = load_mnist(DIGITS[classes], per_class, "train", seed)
-    net = Network(input_dim=data.x.shape[1], width=width, depth=depth, activation=activation,
+    x = gram_inputs(data.x) if gram else data.x
+    net = Network(input_dim=x.shape[1], width=width, depth=depth, activation=activation,
                   input_scaling=True, outputs=data.y.shape[1])
-    return Setup(net, data.x, data.y)
+    return Setup(net, x, data.y)
 
 
 def instance_keys(seed: int, *path: int) -> tuple[jax.Array, jax.Array]:

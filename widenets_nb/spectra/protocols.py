@@ -5,7 +5,7 @@ notebook, ``reproduce``, the benchmarks and the tests read the same objects and 
 override single fields with ``dataclasses.replace``.
 
 >>> GapProtocol.for_profile("standard").widths
-(64, 128, 256)
+(64, 128, 256, 512, 1024)
 """
 
 from __future__ import annotations
@@ -24,10 +24,14 @@ def _doubling(low: int, high: int) -> tuple[int, ...]:
 class GapProtocol:
     """Fig. 9a: the eigenvalue gaps |lambda_i(H) - lambda_i(Theta)| against width (eq. 76).
 
-    Every network takes a certified solve of its top N x 2 eigenvalues (200-400
-    Hessian-vector products), so the standard profile stops at width 256 with eight
-    initializations per width (the fewest for a t-interval on per-width means), which two
-    shared CPU cores finish in about an hour.
+    Every network takes a certified solve of its top N x 2 eigenvalues (about 250
+    Hessian-vector products), whose cost is ARPACK's orthogonalization against a float64
+    basis of P-vectors more than the products. On ``gram`` inputs P drops from 784 n + ...
+    to N n + ... (37-fold at depth 1, 1.7-fold at depth 2 and width 1024), so the standard
+    profile reaches width 1024 with eight initializations per width (the fewest for a
+    t-interval on per-width means). On a shared machine run it with OPENBLAS_NUM_THREADS=1:
+    ARPACK's matrix-vector BLAS calls gain nothing from a second thread and lose up to
+    tenfold when the threads wait for each other (``benchmarks/results/spectra.md``).
 
     Attributes:
       widths: the hidden widths n.
@@ -35,6 +39,8 @@ class GapProtocol:
       per_class: two-class MNIST images per class (N = 2 per_class).
       depths, activations: the networks swept.
       seed: the one seed of every draw (data subset, initializations, Lanczos starts).
+      gram: the networks see the N-dimensional ``gram_inputs`` of the images (the same law
+        of f, Theta and H's nonzero spectrum; ``measurements.setup``).
     """
 
     widths: tuple[int, ...]
@@ -43,12 +49,13 @@ class GapProtocol:
     depths: tuple[int, ...] = (1, 2)
     activations: tuple[str, ...] = ("relu", "tanh")
     seed: int = 0
+    gram: bool = True
 
     @classmethod
     def for_profile(cls, name: str | None = None) -> GapProtocol:
         """The protocol of profile ``name`` (default: the active one)."""
         return {"quick": cls((32, 64, 128), 2, 3),
-                "standard": cls(_doubling(6, 8), 8, 10),
+                "standard": cls(_doubling(6, 10), 8, 10),
                 "paper": cls(_doubling(6, 12), 100, 10)}[config.profile(name)]
 
 
@@ -56,8 +63,9 @@ class GapProtocol:
 class TopProtocol:
     """Fig. 9b: the top ``count`` eigenvalues of H and Theta on three-class MNIST.
 
-    The standard profile stops at width 1024 (P = 1.85 million, a certified solve in minutes
-    on two cores); the paper profile is the paper's 2048.
+    The standard profile stops at width 1024 (P = 1.07 million on ``gram`` inputs, 1.85
+    million on the images; a certified solve in minutes on two cores); the paper profile is
+    the paper's 2048.
 
     Attributes:
       width: the hidden width.
@@ -67,6 +75,7 @@ class TopProtocol:
         convergence takes).
       depth, activation, classes: the network and the task.
       seed: the one seed of every draw.
+      gram: the network sees the ``gram_inputs`` of the images (as in ``GapProtocol``).
     """
 
     width: int
@@ -77,6 +86,7 @@ class TopProtocol:
     activation: str = "relu"
     classes: int = 3
     seed: int = 0
+    gram: bool = True
 
     @classmethod
     def for_profile(cls, name: str | None = None) -> TopProtocol:
