@@ -228,7 +228,8 @@ def top_eigenpairs(
             "Lower k or raise krylov (at most the number of parameters)."
         )
     start = np.asarray(jax.random.normal(as_key(seed), (size,), x.dtype), dtype=np.float64)
-    return certified_top(lambda v: _product(net, which, params, x, y, jnp.asarray(v, x.dtype)),
+    # rounding to the package dtype in numpy: an eager jnp conversion costs more than a product
+    return certified_top(lambda v: _product(net, which, params, x, y, v.astype(x.dtype)),
                          size, k, krylov, start,
                          default_tolerance(x.dtype) if tol is None else tol)
 
@@ -257,7 +258,7 @@ def theta_overlaps(net: Network, params: Params, x: ArrayLike, vectors: ArrayLik
     theta, u = theta[::-1], u[:, ::-1]
     keep = theta > theta[0] * 1e-10
     vectors = np.asarray(vectors, dtype=np.float64)
-    jv = np.stack([np.asarray(_jacobian_product(net, params, x, jnp.asarray(v, x.dtype)),
+    jv = np.stack([np.asarray(_jacobian_product(net, params, x, v.astype(x.dtype)),
                               dtype=np.float64) for v in vectors.T], axis=1)
     c2 = np.where(keep[:, None], (u.T @ jv) ** 2 / np.where(keep, theta, 1.0)[:, None], 0.0)
     return c2.sum(axis=0), np.argmax(c2, axis=0)
