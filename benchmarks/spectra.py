@@ -1,16 +1,22 @@
 """Timing of the Hessian spectrum tools; writes benchmarks/results/spectra.md.
 
-    .venv/bin/python benchmarks/spectra.py [--log2-widths 8,12] [--hutchinson-log2-widths 8,10]
+    .venv/bin/python benchmarks/spectra.py [--log2-widths 9,10] [--depths 1,2]
+        [--inputs images,gram] [--blas-threads default,1] [--hutchinson-log2-widths 8,10]
 
-Two-hidden-layer ReLU on the two-class MNIST images of the standard Fig. 9a protocol
+ReLU networks on the two-class MNIST images of the standard Fig. 9a protocol
 (``GapProtocol``: 10 per class), default dtype (float32 unless WIDENETS_X64=1):
 
 1. One Hessian-vector product (forward-over-reverse), and the certified top-20 eigenvalues of
-   H (``solvers.top_eigenpairs``: ARPACK's implicitly restarted Lanczos with explicit
-   residuals), with the products it took and how many values it resolved.
+   H (``solvers.certified_top`` with ``top_eigenpairs``' defaults: ARPACK's implicitly
+   restarted Lanczos with explicit residuals), with the products it took and how many values
+   it resolved; on the 784-pixel images and on their 20-dimensional ``gram_inputs`` (the
+   same law, fewer parameters; the instances differ, so values differ by sampling), with
+   OpenBLAS (ARPACK's BLAS) on its default threads and on one. Each row runs in a fresh
+   process; the wall and CPU time of the solve and the share of it spent outside the
+   products (ARPACK's orthogonalization against its float64 basis of P-vectors) say where
+   the time goes.
 2. A 1000-probe Hutchinson estimate of Tr H^m, m = 1..4 (two products per probe); an empty
    ``--hutchinson-log2-widths`` skips it.
-3. The growth exponent of each cost with width (log-log slope).
 
 The machine may be shared: the load average is recorded beside the numbers.
 """
@@ -18,7 +24,10 @@ The machine may be shared: the load average is recorded beside the numbers.
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -41,29 +50,53 @@ def _timed(fn, *args) -> float:
     return time.perf_counter() - start
 
 
-def _instance(width: int) -> tuple[experiments.Setup, dict, jax.Array]:
-    """The standard protocol's first instance at ``width``: setup, parameters, probe key."""
-    s = experiments.setup(width, 2, "relu", 2, PROTOCOL.per_class, PROTOCOL.seed)
+def _instance(width: int, depth: int = 2, gram: bool = False
+              ) -> tuple[experiments.Setup, dict, jax.Array]:
+    """The standard protocol's first instance at ``width`` and ``depth`` (on
+    ``gram_inputs`` when ``gram``): setup, parameters, probe key."""
+    s = experiments.setup(width, depth, "relu", 2, PROTOCOL.per_class, PROTOCOL.seed, gram)
     init, key = experiments.instance_keys(PROTOCOL.seed, width, 0)
     return s, s.net.sample(init), key
 
 
-def lanczos_row(width: int) -> tuple[str, float, float]:
-    s, params, key = _instance(width)
+def lanczos_row(width: int, depth: int, inputs: str) -> dict:
+    """One certified top-``TOP`` solve of H (``top_eigenpairs``' defaults), the time inside
+    the products timed apart from ARPACK's own work."""
+    s, params, key = _instance(width, depth, inputs == "gram")
     x, y = solvers.training_set(s.net, s.x, s.y)
     size = solvers.num_params(params)
     v = jnp.ones(size, x.dtype)
     _timed(solvers._product, s.net, "H", params, x, y, v)  # compile
     hvp = min(_timed(solvers._product, s.net, "H", params, x, y, v) for _ in range(3))
-    start = time.perf_counter()
-    top, _ = solvers.top_eigenpairs(s.net, params, x, y, TOP, seed=key)
-    run = time.perf_counter() - start
-    basis_gb = top.krylov * size * 8 / 1e9  # ARPACK keeps its basis in float64
-    share = 1 - top.products * hvp / run
-    row = (f"| {width} | {size:,} | {hvp * 1e3:.1f} | {top.products} | {run:.1f} | "
-           f"{share:.0%} | {basis_gb:.2f} | {int(top.resolved.sum())}/{TOP} | "
-           f"{top.bounds.max():.1e} |")
-    return row, hvp, run
+    inside = 0.0
+
+    def product(u: np.ndarray) -> np.ndarray:
+        nonlocal inside
+        begin = time.perf_counter()
+        out = np.asarray(solvers._product(s.net, "H", params, x, y, u.astype(x.dtype)))
+        inside += time.perf_counter() - begin
+        return out
+
+    start = np.asarray(jax.random.normal(key, (size,), x.dtype), dtype=np.float64)
+    begin, cpu = time.perf_counter(), time.process_time()
+    top, _ = solvers.certified_top(product, size, TOP, 2 * TOP + 20, start,
+                                   solvers.default_tolerance(x.dtype))
+    run, cpu = time.perf_counter() - begin, time.process_time() - cpu
+    return {"P": size, "hvp": hvp, "products": top.products, "run": run, "cpu": cpu,
+            "outside": 1 - inside / run, "basis_gb": top.krylov * size * 8 / 1e9,
+            "resolved": int(top.resolved.sum()), "bound": float(top.bounds.max())}
+
+
+def _row_in_child(width: int, depth: int, inputs: str, threads: str) -> dict:
+    """``lanczos_row`` in a fresh process whose OpenBLAS (ARPACK's BLAS) runs ``threads``
+    threads ("default": OpenBLAS's own choice); OpenBLAS reads this only at load time."""
+    env = dict(os.environ)
+    env.pop("OPENBLAS_NUM_THREADS", None)
+    if threads != "default":
+        env["OPENBLAS_NUM_THREADS"] = threads
+    out = subprocess.run([sys.executable, __file__, "--row", str(width), str(depth), inputs],
+                         env=env, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def hutchinson_row(width: int) -> tuple[str, float]:
@@ -86,9 +119,17 @@ def _slope(widths: list[int], times: list[float]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--log2-widths", default="8,12")
+    parser.add_argument("--log2-widths", default="9,10")
+    parser.add_argument("--depths", default="1,2")
+    parser.add_argument("--inputs", default="images,gram")
+    parser.add_argument("--blas-threads", default="default,1")
     parser.add_argument("--hutchinson-log2-widths", default="8,10")
+    parser.add_argument("--row", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.row:
+        width, depth, inputs = args.row
+        print(json.dumps(lanczos_row(int(width), int(depth), inputs)))
+        return
     low, high = (int(v) for v in args.log2_widths.split(","))
     widths = [2**k for k in range(low, high + 1)]
     hwidths = []
@@ -101,17 +142,24 @@ def main() -> None:
              f"{jax.default_backend()}, dtype {jnp.result_type(float)}, x64={config.X64}. "
              f"Load average at start: {load[0]:.1f} (timings are noisy on a shared machine).",
              "", f"## Certified top-{TOP} eigenvalues of H (ARPACK eigsh, explicit residuals, "
-             f"{jnp.result_type(float)} products), depth 2, 20 training points", "",
-             "| n | P | one HVP (ms) | products | solve (s) | share not in HVPs | "
-             "Krylov basis (GB) | resolved | largest bound |", "|" + "---|" * 9]
-    hvps, runs = [], []
-    for width in widths:
-        row, hvp, run = lanczos_row(width)
-        lines.append(row)
-        hvps.append(hvp), runs.append(run)
-        print(row, flush=True)
-    lines += ["", f"Growth with width: HVP ~ {_slope(widths, hvps)}, "
-              f"certified solve ~ {_slope(widths, runs)} (P ~ n^2 at depth 2)."]
+             f"{jnp.result_type(float)} products), ReLU, 20 training points", "",
+             "One process per row. *outside products*: the share of the solve's wall time "
+             "spent in ARPACK itself (its orthogonalization against the float64 Krylov basis "
+             "and its bookkeeping) rather than in Hessian-vector products.", "",
+             "| depth | n | inputs | BLAS threads | P | one HVP (ms) | products | "
+             "solve, wall (s) | solve, CPU (s) | outside products | Krylov basis (GB) | "
+             "resolved | largest bound |", "|" + "---|" * 13]
+    for depth in (int(d) for d in args.depths.split(",")):
+        for width in widths:
+            for inputs in args.inputs.split(","):
+                for threads in args.blas_threads.split(","):
+                    r = _row_in_child(width, depth, inputs, threads)
+                    row = (f"| {depth} | {width} | {inputs} | {threads} | {r['P']:,} | "
+                           f"{r['hvp'] * 1e3:.1f} | {r['products']} | {r['run']:.1f} | "
+                           f"{r['cpu']:.1f} | {r['outside']:.0%} | {r['basis_gb']:.3f} | "
+                           f"{r['resolved']}/{TOP} | {r['bound']:.1e} |")
+                    lines.append(row)
+                    print(row, flush=True)
     if hwidths:
         lines += ["", f"## {PROBES}-probe Hutchinson estimate of Tr H^m, m = 1..4 "
                   "(2 HVPs per probe)", "", "| n | P | time (s) | rel. SE m=1 | m=2 | m=3 | m=4 |",
@@ -124,7 +172,7 @@ def main() -> None:
         print(row, flush=True)
     if hwidths:
         lines += ["", f"Growth with width: Hutchinson ~ {_slope(hwidths, htimes)}."]
-    lines += [f"Load average at end: {os.getloadavg()[0]:.1f}."]
+    lines += ["", f"Load average at end: {os.getloadavg()[0]:.1f}."]
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text("\n".join(lines) + "\n")
     print(f"wrote {OUT}")
