@@ -66,10 +66,14 @@ are O(n^-2).
                  + <s'_a s'_c> sum_g G(10)[g; b,d] P2_l(a,b,c,g) ],
 
 Th = Theta_l (infinite width), Q, P the ``ntk_recursions`` tensors at layer l. Biases enter
-only through K and Theta. The pair averages come from ``gaussian.pair_moments`` (2-D rule,
-s up to its third derivative), the four-input averages N from the m-dimensional rule of
-``quadrature`` on the distinct inputs (exact for linear networks; for tanh at the default
-inputs N(1210) agrees with a rule 7x finer to 6e-7 of its largest entry). Checks
+only through K and Theta. Every average is on the rule of the inputs it involves, the rules
+chosen per layer from K_l (``quadrature.choose``): pair averages from
+``gaussian.pair_moments`` (1-D and 2-D rules, s up to its third derivative), the four-input
+averages N from ``gaussian.four_moments`` (each distinct one once; 3-D or 4-D rule only
+where 3 or 4 distinct inputs occur; exact for linear networks). For tanh at the default
+inputs N(1210) agrees with a rule with L_jj h_j <= 0.25 on every axis to 5e-8 of its
+largest entry at K_1 (s'' carries more of tanh's poles than s), 9e-9 at K_2, 1e-14 at
+K_10; the coefficient at d = 1, 2, 3 to 2e-11, 1e-9, 7e-10 relative. Checks
 (``tests/test_theory_dntk.py``, ``benchmarks/theory_checks.py``): linear networks against
 the exact diagrams engine (d = 1..5, with and without biases), sin at d = 1 against closed
 forms, tanh and gelu against Monte Carlo, each of P1, P2, P3 separately at d = 2.
@@ -86,11 +90,11 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
-from ..nets import Network, derivatives
-from . import ntk_recursions, quadrature
-from .gaussian import CLOSED, POLYNOMIAL_POINTS, pair_moments
+from ..nets import Network
+from . import ntk_recursions
+from .gaussian import CLOSED, Rules, four_moments, pair_moments
 from .ntk_recursions import TangentMoments
-from .recursions import Moments, check, input_kernel, scales
+from .recursions import Moments, check, input_kernel, rules, scales
 
 
 @dataclasses.dataclass(frozen=True)
@@ -117,23 +121,22 @@ def _grad(e2: jax.Array, i: int, j: int) -> jax.Array:
     return eye[:, :, None] * e2[i + 1, j][None] + eye[:, None, :] * e2[i, j + 1][None]
 
 
-def four_averages(name: str, k: jax.Array) -> tuple[jax.Array, jax.Array]:
-    """N(0110) and N(1210) of (D5), (m, m, m, m), by the m-dimensional rule at ``k``."""
-    s0, s1, s2 = derivatives(name, 2)
-    z, w = quadrature.nodes(k, POLYNOMIAL_POINTS.get(name))
-    v0, v1, v2 = s0(z), s1(z), s2(z)
-    n0110 = jnp.einsum("p,pa,pb,pc,pd->abcd", w, v0, v1, v1, v0)
-    n1210 = jnp.einsum("p,pa,pb,pc,pd->abcd", w, v1, v2, v1, v0)
-    return n0110, n1210
+def four_averages(name: str, k: jax.Array, axes: Rules = None
+                  ) -> tuple[jax.Array, jax.Array]:
+    """N(0110) and N(1210) of (D5), (m, m, m, m): each distinct average once, on the rule
+    of the inputs it involves (``gaussian.four_moments``; ``axes`` from
+    ``quadrature.choose``)."""
+    return four_moments(name, k, (0, 1, 1, 0), axes), four_moments(name, k, (1, 2, 1, 0), axes)
 
 
-def step(name: str, prev: DntkMoments, r: jax.Array, sw2: float, beta: jax.Array
-         ) -> DntkMoments:
-    """One layer, l -> l + 1: (D5) for P1, P2 and ``ntk_recursions.step`` for the rest."""
+def step(name: str, prev: DntkMoments, r: jax.Array, sw2: float, beta: jax.Array,
+         axes: Rules = None) -> DntkMoments:
+    """One layer, l -> l + 1: (D5) for P1, P2 and ``ntk_recursions.step`` for the rest
+    (``axes`` from ``quadrature.choose``, None for the default rules)."""
     t = prev.tangent
     th = t.Theta
-    e2 = pair_moments(name, t.kernel.K, 3)
-    n0110, n1210 = four_averages(name, t.kernel.K)
+    e2 = pair_moments(name, t.kernel.K, 3, axes)
+    n0110, n1210 = four_averages(name, t.kernel.K, axes)
     g01, g12, g10 = _grad(e2, 0, 1), _grad(e2, 1, 2), _grad(e2, 1, 0)
     th_bc = th[None, :, :, None]
     th_ab = th[:, :, None, None]
@@ -145,11 +148,12 @@ def step(name: str, prev: DntkMoments, r: jax.Array, sw2: float, beta: jax.Array
     p2 = sw2**2 * (diagonal
                    + s_ac * e2[2, 0][None, :, None, :] * jnp.einsum("abcb->abc", t.P)[..., None]
                    + s_ac * jnp.einsum("gbd,abcg->abcd", g10, prev.P2))
-    return DntkMoments(ntk_recursions.step(name, t, r, sw2, beta), p1, p2)
+    return DntkMoments(ntk_recursions.step(name, t, r, sw2, beta, axes), p1, p2)
 
 
-#: ``step`` compiled once per activation and number of inputs (any depth, widths, scales).
-_step = jax.jit(step, static_argnums=0)
+#: ``step`` compiled once per activation, rules and number of inputs (any depth, widths,
+#: scales).
+_step = jax.jit(step, static_argnums=(0, 5))
 
 
 def dntk_moments(net: Network, x: ArrayLike, ratios: ArrayLike | None = None) -> DntkMoments:
@@ -167,7 +171,8 @@ def dntk_moments(net: Network, x: ArrayLike, ratios: ArrayLike | None = None) ->
                                  zero4)
         moments = DntkMoments(tangent, zero4, zero4)
         for layer in range(net.depth):
-            moments = _step(net.activation, moments, r[layer], sw2, beta[layer])
+            axes = rules(net.activation, moments.tangent.kernel.K)
+            moments = _step(net.activation, moments, r[layer], sw2, beta[layer], axes)
         return jax.tree.map(np.asarray, moments)
 
 

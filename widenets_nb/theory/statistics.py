@@ -17,8 +17,8 @@ the distinct inputs gives K, K1 (every average of one or two inputs on a 1-D or 
     Var Theta(x_1, x_2)  = (A(12;12) + P(12;12) + P(12;21)) / n               (Table 3 row 3),
 
 and Var f_1 f_2 = E[f_1^2 f_2^2] - E[f_1 f_2]^2 (Table 3 row 1) from the two above. From
-``dntk`` (eq. D3 there; four-input averages by the m-dimensional rule on the distinct
-inputs, exact for linear networks):
+``dntk`` (eq. D3 there; four-input averages on the rule of the inputs each involves,
+``gaussian.four_moments``, exact for linear networks):
 
     E[f1_a f2_b f3_ab f4] = 0 + (P1 + P2 + P3)(1, 3, 2, 4) / n                (Table 1 row 4).
 
