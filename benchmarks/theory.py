@@ -61,7 +61,8 @@ REPEATS = 3
 #: the timing before the per-support rules (same command, 2026-12-02, load average 15.8):
 #: statistic -> (best wall, its CPU seconds).
 BEFORE = {"four_point": (16.821, 6.075), "kernel": (0.048, 0.056),
-          "ntk_mean": (0.090, 0.094), "ntk_variance": (0.086, 0.097)}
+          "ntk_mean": (0.090, 0.094), "ntk_variance": (0.086, 0.097),
+          "dntk": (12.73, 6.84)}  # dntk: 2026-12-03, load 10.4, every average on the 4-D rule
 
 
 def timing(depth: int = 50) -> list[str]:
@@ -72,7 +73,8 @@ def timing(depth: int = 50) -> list[str]:
                          ("four_point, isotropic inputs", four_point, isotropic),
                          ("kernel", kernel, x[:2]),
                          ("kernel_variance", kernel_variance, x[:2]),
-                         ("ntk_mean", ntk_mean, x[:2]), ("ntk_variance", ntk_variance, x[:2])):
+                         ("ntk_mean", ntk_mean, x[:2]), ("ntk_variance", ntk_variance, x[:2]),
+                         ("dntk", STATISTICS["dntk"][0], x)):
         net = Network(input_dim=4, depth=depth, activation="tanh")
         start = time.perf_counter()
         jax.block_until_ready(fn(net, xs).coefficient_1_over_n)
