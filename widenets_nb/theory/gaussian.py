@@ -91,7 +91,7 @@ def pair_moments(name: str, k: jax.Array, order: int, axes: Rules = None) -> jax
         rule = None if axes is None else axes[block.shape[-1] - 1]
         z, w = quadrature.columns(block, POLYNOMIAL_POINTS.get(name, rule))
         s = jnp.stack([f(z) for f in fns])  # (order + 1, dimension, P)
-        return (s[:, 0] * w) @ s[:, -1].T
+        return (s[:, 0] * w[None, :]) @ s[:, -1].T
 
     diagonal = jnp.diagonal(k)
     out = jnp.zeros((order + 1, order + 1, m, m), k.dtype)
