@@ -15,7 +15,9 @@ first figure arrives. Every measurement runs in a fresh process with its own emp
 - after, warm: the persistent compilation cache holding the cold run's programs.
 
 Each process then repeats the same call (the result cache answers; ``Panel`` itself
-answers a repeat from memory without calling ``compute``). Wall-clock and the process's
+answers a repeat from memory without calling ``compute``), and calls it a third time with
+the result cache pointed at an empty folder: a warm kernel computing settings it has not
+computed before (same shapes). Wall-clock and the process's
 CPU seconds are reported with the load average, since the machine may be shared. The
 results go to ``benchmarks/results/panels.md``, rewritten after every panel (each
 panel's numbers are also printed as one JSON line, which ``--from-log`` reads back).
@@ -76,7 +78,12 @@ def run():
 
 first_run = run()
 repeat = run()
-print(json.dumps({{"import": imported, "run": first_run, "repeat": repeat,
+import tempfile
+from pathlib import Path
+from widenets_nb import config
+config.CACHE_DIR = Path(tempfile.mkdtemp())  # a warm kernel, nothing in the result cache
+again = run()
+print(json.dumps({{"import": imported, "run": first_run, "repeat": repeat, "again": again,
                   "compute": getattr(panel.compute, "__qualname__", "?")}}))
 """
 
@@ -130,14 +137,15 @@ def write(out: Path, measured: dict[str, dict[str, dict]]) -> None:
 def markdown(measured: dict[str, dict[str, dict]]) -> str:
     lines = [
         "| notebook | panel compute | before: first Run | after, cold compilation cache | "
-        "after, warm compilation cache | repeated Run | import | programs stored | load |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "after, warm compilation cache | warm kernel, new results | repeated Run | import | "
+        "programs stored | load |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
 
-    def cell(r: dict | None) -> str:
-        if r is None:
+    def cell(r: dict | None, key: str = "run") -> str:
+        if r is None or key not in r:
             return "not measured"
-        run = r["run"]
+        run = r[key]
         return f"{run['wall']:.1f} s (CPU {run['cpu']:.1f} s, first figure {run['first']:.1f} s)"
 
     for name, rows in measured.items():
@@ -145,7 +153,8 @@ def markdown(measured: dict[str, dict[str, dict]]) -> str:
         loads = "; ".join(rows[k]["load"] for k in rows)
         compute = rows["cold"]["compute"]
         lines.append(f"| {PANELS[name][0]} | `{compute}` | {cell(rows.get('before'))} "
-                     f"| {cell(rows['cold'])} | {cell(rows['warm'])} | {repeat:.2f} s "
+                     f"| {cell(rows['cold'])} | {cell(rows['warm'])} "
+                     f"| {cell(rows['warm'], 'again')} | {repeat:.2f} s "
                      f"| {rows['warm']['import']:.1f} s | {rows['warm']['entries']} | {loads} |")
     return "\n".join(lines)
 
