@@ -43,12 +43,9 @@ docs-notebooks: install
 lint: install
 	$(BIN)/ruff check .
 
-# The unit tests and every docstring example of the package (--doctest-modules). The
-# persistent compilation cache is off in this one long process: after some 600 tests, XLA
-# aborted the process while writing (or, from a warm cache, reading) one entry, which no
-# shorter run reproduced (the cache's own tests switch it on in their subprocesses).
+# The unit tests and every docstring example of the package (--doctest-modules).
 pytest: install
-	JAX_NUMPY_RANK_PROMOTION=raise WIDENETS_COMPILATION_CACHE=0 $(BIN)/python -m pytest -q --doctest-modules \
+	JAX_NUMPY_RANK_PROMOTION=raise $(BIN)/python -m pytest -q --doctest-modules \
 		--ignore=tests/browser widenets_nb tests
 
 nbval: install
