@@ -43,10 +43,14 @@ docs-notebooks: install
 lint: install
 	$(BIN)/ruff check .
 
-# The unit tests and every docstring example of the package (--doctest-modules).
+# The unit tests and every docstring example of the package (--doctest-modules). The
+# theory tests run in a process of their own: in one process after the other ~560 tests,
+# XLA crashed (abort or segfault) compiling the ReLU NTK program of
+# theory.experiments.ntk_samples; alone they pass. A workaround, not a cure.
 pytest: install
 	JAX_NUMPY_RANK_PROMOTION=raise $(BIN)/python -m pytest -q --doctest-modules \
-		--ignore=tests/browser widenets_nb tests
+		--ignore=tests/browser --ignore-glob='tests/test_theory*.py' widenets_nb tests
+	JAX_NUMPY_RANK_PROMOTION=raise $(BIN)/python -m pytest -q tests/test_theory*.py
 
 nbval: install
 	WIDENETS_PROFILE=quick $(BIN)/python -m pytest -q --nbval-lax --nbval-current-env -p no:cacheprovider notebooks
