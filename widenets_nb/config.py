@@ -65,6 +65,12 @@ RESULTS_DIR: Path = DATA_DIR / "results"
 MNIST_SOURCE_DIR: Path = REPO_ROOT.parent / "shared" / "data" / "mnist"
 
 
+def host_workers() -> int:
+    """The CPU cores this process may use: independent pieces of work (training chunks) run
+    on that many threads on a CPU backend, since one XLA CPU program mostly uses one core."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def profile(name: str | None = None) -> str:
     """The active profile: ``name`` when given (validated), else ``WIDENETS_PROFILE``."""
     return PROFILE if name is None else _read_profile(name)

@@ -14,6 +14,7 @@ training set. GD is stable for eta < 2 / lambda_max(loss_scale * Theta_0).
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import math
 
@@ -23,7 +24,7 @@ import numpy as np
 import optax
 from jax.typing import ArrayLike
 
-from .config import tqdm
+from .config import host_workers, tqdm
 from .nets import Network, Params
 from .ntk import ntk, ntk_entry, ntk_max_eigenvalue
 
@@ -260,25 +261,42 @@ def train(net: Network, params: Params, x: ArrayLike, y: ArrayLike, config: Trai
                       config, final)
 
 
+def _workers() -> int:
+    """Chunks run at once: ``config.host_workers`` on a CPU backend, else one."""
+    return host_workers() if jax.default_backend() == "cpu" else 1
+
+
+def parallel_chunks(count: int) -> int:
+    """The ``train_many`` chunk that spreads ``count`` initializations evenly over the
+    chunks run at once."""
+    return max(1, -(-count // _workers()))
+
+
 def train_many(net: Network, params: Params, x: ArrayLike, y: ArrayLike, config: TrainConfig,
                x_eval: ArrayLike | None = None, pairs: ArrayLike | None = None,
                full_kernel: bool = False, chunk: int = 8, progress: bool = True) -> Trajectory:
     """``train`` ``vmap``-ped over stacked initializations (``init_many``), ``chunk`` at a time.
 
-    ``pairs`` is (I, M, 2): each initialization may record its own components.
+    On a CPU the chunks run on ``config.host_workers`` threads at once (one compiled program
+    runs on about one core); the answers do not depend on that. ``pairs`` is (I, M, 2): each
+    initialization may record its own components.
     """
     x, y, x_eval = _prepare(net, x, y, x_eval)
     count = jax.tree.leaves(params)[0].shape[0]
     pairs = _check_pairs(pairs, x_eval.shape[0], (count,))
-    outs, finals = [], []
-    for start in tqdm(range(0, count, chunk), desc=f"train n={net.widths[-1]}",
-                      disable=not progress, leave=False):
-        part = jax.tree.map(lambda a, s=start: a[s : s + chunk], params)
+    starts = range(0, count, chunk)
+
+    def run(start: int):
+        part = jax.tree.map(lambda a: a[start : start + chunk], params)
         sub = None if pairs is None else pairs[start : start + chunk]
-        out, final = jax.device_get(
-            _run_many(net, config, part, x, y, x_eval, sub, full_kernel))
-        outs.append(out)
-        finals.append(final)
+        return jax.device_get(_run_many(net, config, part, x, y, x_eval, sub, full_kernel))
+
+    with concurrent.futures.ThreadPoolExecutor(min(len(starts), _workers())) as pool:
+        futures = [pool.submit(run, start) for start in starts]
+        for _ in tqdm(concurrent.futures.as_completed(futures), total=len(futures),
+                      desc=f"train n={net.widths[-1]}", disable=not progress, leave=False):
+            pass
+        outs, finals = zip(*(future.result() for future in futures), strict=True)
     out = {k: np.concatenate([o[k] for o in outs]) for k in outs[0]}
     _check_divergence(net, params, x, out["loss"], config, stacked=True)
     final = jax.tree.map(lambda *parts: np.concatenate(parts), *finals)

@@ -36,7 +36,7 @@ from jax.typing import ArrayLike
 from .. import cache, config, results
 from ..config import tqdm
 from ..data import load_mnist
-from ..dynamics import TrainConfig, log_steps, loss_scale, train_many
+from ..dynamics import TrainConfig, log_steps, loss_scale, parallel_chunks, train_many
 from ..kernels import infinite_width
 from ..nets import Network, init_many
 from ..ntk import ntk_entry, ntk_vp
@@ -254,8 +254,8 @@ def _drift_unit(protocol: DriftProtocol, activation: str, optimizer: str, width:
         def compute(block=block, count=count) -> dict:
             params = init_many(net, jax.random.fold_in(stream, block), count)
             every = np.broadcast_to(pairs, (count, *pairs.shape))
-            run = train_many(net, params, x, y, train_config, pairs=every, chunk=count,
-                             progress=progress)
+            run = train_many(net, params, x, y, train_config, pairs=every,
+                             chunk=parallel_chunks(count), progress=progress)
             return {"theta": np.swapaxes(run.theta, 1, 2), "loss": run.loss}
 
         blocks.append(cache.cached("fig1a_drift", {

@@ -20,6 +20,7 @@ from ..results import Scaling
 from ..widgets import Panel, Update, by_width, log2_slider
 from . import figures
 from .experiments import (
+    TRAIN_BLOCK,
     DriftProtocol,
     DriftResult,
     LimitProtocol,
@@ -32,10 +33,15 @@ from .experiments import (
 
 _STYLE = {"description_width": "initial"}
 
+#: Where the drift panels' sliders start at most: one cached training block of
+#: initializations and widths up to 1024, so a first Run takes seconds; the sliders reach
+#: the protocol's full sweep (whose results ``Fig1a`` reports).
+START_INITS, START_MAX_WIDTH = TRAIN_BLOCK, 1024
+
 
 def _drift_controls(protocol: DriftProtocol) -> dict[str, W.ValueWidget]:
-    low, high = (max(1, w.bit_length() - 1) for w in (min(protocol.widths),
-                                                      max(protocol.widths)))
+    low, high = (max(1, w.bit_length() - 1)
+                 for w in (min(protocol.widths), min(max(protocol.widths), START_MAX_WIDTH)))
     return {
         "activation": W.Dropdown(options=list(ACTIVATIONS), value=protocol.activations[0],
                                  description="activation"),
@@ -49,7 +55,8 @@ def _drift_controls(protocol: DriftProtocol) -> dict[str, W.ValueWidget]:
                              description="steps"),
         "log2_min_width": log2_slider("log2 min width", 3, 12, low),
         "log2_max_width": log2_slider("log2 max width", 4, 13, high),
-        "inits": W.IntSlider(value=protocol.inits, min=4, max=128, description="inits"),
+        "inits": W.IntSlider(value=min(protocol.inits, START_INITS), min=4, max=128,
+                             description="inits"),
     }
 
 
