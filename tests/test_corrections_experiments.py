@@ -125,7 +125,9 @@ def test_the_tower_on_gram_inputs_is_the_tower_on_the_images():
         towers = [operators.tower(small, params, x[:n], data.y, x[n:]),
                   operators.tower(wide, {**params, "U": u}, images[:n], data.y, images[n:])]
         record = np.array([0, 10, 100])
-        a, b = (experiments.predict(t, training.learning_rate, record) for t in towers)
+        a, b = ({**experiments.predict(t, training.learning_rate, record, "leading"),
+                 **experiments.predict(t, training.learning_rate, record, "corrected")}
+                for t in towers)
     for field in dataclasses.fields(operators.Tower):
         gram, pixels = (getattr(t, field.name) for t in towers)
         np.testing.assert_allclose(gram, pixels, rtol=1e-10, atol=1e-12, err_msg=field.name)

@@ -34,6 +34,7 @@ def test_trajectory_panel_runs_and_follows_its_controls(cache):
     assert len(before) == 3 * (1 + len(experiments.PREDICTIONS))
     p.controls["log10_steps"].value = 2
     p.button.click()
+    assert p.wait(120)
     after = _ys(p.figure)
     assert len(after[0]) > len(before[0])  # more recorded steps
     # the actual run's f(training image 0) is the trained network's, from the cached run
@@ -41,6 +42,7 @@ def test_trajectory_panel_runs_and_follows_its_controls(cache):
     np.testing.assert_array_equal(after[0], run.actual_f[1:, 0])
     p.controls["theta_column"].value = "first"
     p.button.click()
+    assert p.wait(120)
     np.testing.assert_array_equal(_ys(p.figure)[-5], run.actual_theta[1:, 0, 0])
 
 
@@ -52,6 +54,7 @@ def test_trajectory_panel_shows_a_divergence_as_one_line(cache):
     p.controls["learning_rate"].value = 50.0
     p.controls["log10_steps"].value = 3
     p.button.click()
+    assert p.wait(120)
     assert "diverge" in p.status.value and "\n" not in p.status.value
     assert "Traceback" not in p.status.value
 
@@ -103,3 +106,18 @@ def test_trajectories_figure_draws_the_committed_example(committed):
     lead = experiments.PREDICTIONS["leading_discrete"]
     drift = np.abs(by_name[lead, "x3"].y - by_name["actual run", "x3"].y).max()
     assert gap < 1e-4 < drift / 10
+
+
+def test_trajectory_stages_give_the_run_with_the_constant_kernel_predictions_first(cache):
+    """The panel's first figure (run + leading order) comes before the O(1/n) one, with the
+    same run; the last stage is ``trajectory``."""
+    first, last = experiments.trajectory_stages(dataclasses.replace(TINY, steps=20))
+    assert sorted(first.predictions) == sorted(p for p in experiments.PREDICTIONS
+                                               if p.startswith("leading"))
+    assert sorted(last.predictions) == sorted(experiments.PREDICTIONS)
+    np.testing.assert_array_equal(first.actual_f, last.actual_f)
+    for name, per in first.predictions.items():
+        np.testing.assert_array_equal(per["f"], last.predictions[name]["f"])
+    again = experiments.trajectory(dataclasses.replace(TINY, steps=20))
+    np.testing.assert_array_equal(again.predictions["corrected_discrete"]["theta"],
+                                  last.predictions["corrected_discrete"]["theta"])

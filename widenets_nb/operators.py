@@ -156,7 +156,8 @@ class Tower:
 
 @functools.partial(jax.jit, static_argnums=(0, 3, 4))
 def _blocks(net: Network, params: Params, x: jax.Array, n_train: int, batch: int):
-    """g_y (M, P), hv[y, z] = H_y g_z (M, M, P) and K4[y, z, c, d] = K_y(g_z, g_c, g_d)."""
+    """f_0 (M,), g_y (M, P), hv[y, z] = H_y g_z (M, M, P) and
+    K4[y, z, c, d] = K_y(g_z, g_c, g_d)."""
     flat, unravel = ravel_pytree(params)
 
     def jacobian(theta):
@@ -177,7 +178,7 @@ def _blocks(net: Network, params: Params, x: jax.Array, n_train: int, batch: int
     upper = jax.lax.map(third, (jnp.asarray(rows), jnp.asarray(cols)), batch_size=batch)
     k4 = jnp.zeros((n_train, n_train) + upper.shape[1:], upper.dtype)
     k4 = k4.at[rows, cols].set(upper).at[cols, rows].set(upper)
-    return grads, hv, k4.transpose(2, 3, 0, 1)
+    return net.scalar(params, x), grads, hv, k4.transpose(2, 3, 0, 1)
 
 
 @jax.jit
@@ -223,7 +224,7 @@ def tower(net: Network, params: Params, x_train: ArrayLike, y: ArrayLike,
         raise ValueError(f"y has {y.size} entries for {x_train.shape[0]} training inputs.")
     x = x_train if x_other is None else jnp.concatenate([x_train, _as_batch(net, x_other,
                                                                               "x_other")])
-    grads, hv, k4 = _blocks(net, params, x, x_train.shape[0], batch)
+    f0, grads, hv, k4 = _blocks(net, params, x, x_train.shape[0], batch)
     parts = jax.device_get(_assemble(grads, hv, k4))
-    f0 = np.asarray(net.scalar(params, x), dtype=np.float64)
+    f0 = np.asarray(f0, dtype=np.float64)
     return Tower(f0=f0, y=y, **{k: np.asarray(v, dtype=np.float64) for k, v in parts.items()})

@@ -28,10 +28,10 @@ seed 0, so the two share their cached runs.
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import functools
-import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import jax
@@ -215,9 +215,8 @@ class Comparison:
       n_train: N; rows N.. of X are test images.
       actual_f: (R, M) f of the trained network.
       actual_theta: (R, M, 2) Theta(x, a) for a = the first and the last training image.
-      predictions: name (``PREDICTIONS``) -> {"f": (R, M), "theta": (R, M, 2)}.
-      timings: seconds for the operators (``tower_s``, short when they were cached), the
-        predictions (``predict_s``) and the training run (``train_s``), as first computed.
+      predictions: name (``PREDICTIONS``, those computed so far) -> {"f": (R, M),
+        "theta": (R, M, 2)}.
     """
 
     steps: np.ndarray
@@ -225,7 +224,6 @@ class Comparison:
     actual_f: np.ndarray
     actual_theta: np.ndarray
     predictions: Mapping[str, Mapping[str, np.ndarray]]
-    timings: Mapping[str, float]
 
     def errors(self) -> dict[str, dict[str, float]]:
         """prediction -> quantity -> max over steps (and inputs / components) of
@@ -288,14 +286,22 @@ def _initialized(protocol: TrajectoryProtocol, x: np.ndarray) -> tuple[Network, 
     return net, net.sample(jax.random.key(protocol.seed))
 
 
-def tower_of(protocol: TrajectoryProtocol) -> tuple[operators.Tower, float]:
-    """The operators of one initialization (``operators.tower``; cached per initialization)
-    and the seconds taken. Computes in float64."""
+def _run_key(protocol: TrajectoryProtocol) -> dict[str, Any]:
+    """The cache key of one run: every field of the protocol and its data."""
+    data = protocol.data()
+    return dict(activation=protocol.activation, width=protocol.width, seed=protocol.seed,
+                learning_rate=protocol.learning_rate, steps=protocol.steps,
+                depth=protocol.depth, per_octave=protocol.per_octave, x_train=data.x_train,
+                y=data.y, x_test=data.x_test, inputs="gram")
+
+
+def tower_of(protocol: TrajectoryProtocol) -> operators.Tower:
+    """The operators of one initialization (``operators.tower``; cached per initialization).
+    Computes in float64."""
     data = protocol.data()
     key = dict(activation=protocol.activation, width=protocol.width, depth=protocol.depth,
                seed=protocol.seed, x_train=data.x_train, y=data.y, x_test=data.x_test,
                inputs="gram")
-    start = time.perf_counter()
 
     def compute() -> dict[str, np.ndarray]:
         n = len(data.y)
@@ -306,22 +312,21 @@ def tower_of(protocol: TrajectoryProtocol) -> tuple[operators.Tower, float]:
         return dataclasses.asdict(t)
 
     entry = cached("corrections_tower", key, compute)
-    return operators.Tower(**{k: np.asarray(v) for k, v in entry.items()}), \
-        time.perf_counter() - start
+    return operators.Tower(**{k: np.asarray(v) for k, v in entry.items()})
 
 
-def predict(tower: operators.Tower, learning_rate: float,
-            steps: np.ndarray) -> dict[str, dict[str, np.ndarray]]:
-    """The four ``PREDICTIONS`` at the recorded ``steps`` (Theta columns as in
-    ``Comparison``): eq. 101-103 at t = eta * step and the GD recursion of eq. 106-122."""
+def predict(tower: operators.Tower, learning_rate: float, steps: np.ndarray,
+            order: str) -> dict[str, dict[str, np.ndarray]]:
+    """The two ``PREDICTIONS`` of ``order`` (``"leading"`` or ``"corrected"``) at the
+    recorded ``steps`` (Theta columns as in ``Comparison``): eq. 101-103 at
+    t = eta * step, and the GD recursion of eq. 106-122 (on a second thread, at once)."""
     cols = [0, tower.n_train - 1]
-    out = {}
-    for order in ("leading", "corrected"):
-        for name, pred in (
-                ("continuous", closed_forms.continuous(tower, learning_rate * steps, order)),
-                ("discrete", closed_forms.discrete(tower, learning_rate, steps, order))):
-            out[f"{order}_{name}"] = {"f": pred.f, "theta": pred.theta[:, :, cols]}
-    return out
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        discrete = pool.submit(closed_forms.discrete, tower, learning_rate, steps, order)
+        continuous = closed_forms.continuous(tower, learning_rate * steps, order)
+        preds = {"continuous": continuous, "discrete": discrete.result()}
+    return {f"{order}_{name}": {"f": pred.f, "theta": pred.theta[:, :, cols]}
+            for name, pred in preds.items()}
 
 
 def train_run(protocol: TrajectoryProtocol, net: Network, params: Params, x: np.ndarray,
@@ -337,41 +342,60 @@ def train_run(protocol: TrajectoryProtocol, net: Network, params: Params, x: np.
     return dynamics.train(net, params, x[:n], y, cfg, x_eval=x, pairs=pairs)
 
 
-def trajectory(protocol: TrajectoryProtocol) -> Comparison:
-    """Train one initialization and predict it (Figs. 1b-c, 11); cached per protocol.
-    Computes in float64 (``jax.enable_x64``, scoped): the corrections are O(1/n^2)-accurate.
+def actual(protocol: TrajectoryProtocol) -> tuple[np.ndarray, np.ndarray]:
+    """The protocol's training run (``train_run``, cached): f (R, M) and Theta (R, M, 2) at
+    the recorded steps. Computes in float64."""
+    data = protocol.data()
+
+    def compute() -> dict[str, np.ndarray]:
+        with jax.enable_x64(True):
+            x = inputs(data)
+            run = train_run(protocol, *_initialized(protocol, x), x, data.y)
+        return {"f": run.f[:, :, 0], "theta": run.theta.reshape(len(run.steps), -1, 2)}
+
+    entry = cached("fig11_train", _run_key(protocol), compute)
+    return np.asarray(entry["f"]), np.asarray(entry["theta"])
+
+
+def predictions(protocol: TrajectoryProtocol, order: str) -> dict[str, dict[str, np.ndarray]]:
+    """``predict`` of ``order`` for the protocol's initialization (cached)."""
+    record = np.asarray(dynamics.log_steps(protocol.steps, protocol.per_octave))
+    entry = cached("fig11_predictions", {**_run_key(protocol), "order": order},
+                   lambda: {f"{name}/{q}": v for name, per in predict(
+                       tower_of(protocol), protocol.learning_rate, record, order).items()
+                            for q, v in per.items()})
+    return {name: {q: np.asarray(entry[f"{name}/{q}"]) for q in ("f", "theta")}
+            for name in PREDICTIONS if name.startswith(order)}
+
+
+def trajectory_stages(protocol: TrajectoryProtocol) -> Iterator[Comparison]:
+    """The run with its constant-kernel predictions, then with all four ``PREDICTIONS``
+    (Figs. 1b-c, 11): the training runs on a second thread while the operators and
+    predictions are computed. Each piece is cached. Computes in float64.
 
     Raises:
       ValueError: training or the prediction diverged (learning rate too large).
     """
-    data = protocol.data()
     record = np.asarray(dynamics.log_steps(protocol.steps, protocol.per_octave))
-    key = dict(activation=protocol.activation, width=protocol.width, seed=protocol.seed,
-               learning_rate=protocol.learning_rate, steps=protocol.steps,
-               depth=protocol.depth, per_octave=protocol.per_octave, x_train=data.x_train,
-               y=data.y, x_test=data.x_test, inputs="gram")
-    timings: dict[str, float] = {}
+    n = len(protocol.data().y)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        run = pool.submit(actual, protocol)
+        leading = predictions(protocol, "leading")
+        yield Comparison(record, n, *run.result(), leading)
+    yield Comparison(record, n, *run.result(), {**leading,
+                                                **predictions(protocol, "corrected")})
 
-    def compute() -> dict[str, Any]:
-        tower, timings["tower_s"] = tower_of(protocol)
-        start = time.perf_counter()
-        preds = predict(tower, protocol.learning_rate, record)
-        timings["predict_s"] = time.perf_counter() - start
-        start = time.perf_counter()
-        with jax.enable_x64(True):
-            x = inputs(data)
-            run = train_run(protocol, *_initialized(protocol, x), x, data.y)
-        timings["train_s"] = time.perf_counter() - start
-        flat = {f"{k}/{q}": v for k, p in preds.items() for q, v in p.items()}
-        return {"actual_f": run.f[:, :, 0], "actual_theta": run.theta.reshape(len(record), -1, 2),
-                **flat, **{f"time/{k}": v for k, v in timings.items()}}
 
-    entry = cached("fig11_run", key, compute)
-    preds = {name: {q: np.asarray(entry[f"{name}/{q}"]) for q in ("f", "theta")}
-             for name in PREDICTIONS}
-    return Comparison(record, len(data.y), np.asarray(entry["actual_f"]),
-                      np.asarray(entry["actual_theta"]), preds,
-                      {k: float(entry[f"time/{k}"]) for k in ("tower_s", "predict_s", "train_s")})
+def trajectory(protocol: TrajectoryProtocol) -> Comparison:
+    """Train one initialization and predict it (Figs. 1b-c, 11): the last of
+    ``trajectory_stages``. Computes in float64 (``jax.enable_x64``, scoped): the corrections
+    are O(1/n^2)-accurate.
+
+    Raises:
+      ValueError: training or the prediction diverged (learning rate too large).
+    """
+    *_, comparison = trajectory_stages(protocol)
+    return comparison
 
 
 @dataclasses.dataclass(frozen=True)
@@ -406,7 +430,7 @@ class LateKernel:
 def late_kernel(protocol: TrajectoryProtocol) -> LateKernel:
     """Eq. (104): Theta_inf of the protocol's initialization, and the spectrum of
     Theta_0 + Theta_inf whose eigenvalues are the late decay rates (eq. 105)."""
-    tower, _ = tower_of(protocol)
+    tower = tower_of(protocol)
     n = tower.n_train
     theta0 = tower.theta[:n]
     late = closed_forms.theta_late(tower)[:n]

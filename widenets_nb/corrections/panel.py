@@ -8,7 +8,7 @@ import math
 import ipywidgets as W
 
 from ..plots import scaling_figure
-from ..widgets import Panel, log2_slider
+from ..widgets import Panel, Update, log2_slider
 from . import experiments, figures
 
 ACTIVATIONS: tuple[str, ...] = ("tanh", "erf", "gelu")
@@ -21,8 +21,9 @@ def trajectory_panel(protocol: experiments.TrajectoryProtocol | None = None,
 
     The controls start at ``protocol`` (default: the active profile's); its other fields
     (initialization, data) stay fixed. The operators are cached per initialization and every
-    run per setting (``experiments.trajectory``), so moving back to a setting is instant; a
-    new width costs one tower and one training run.
+    run per setting (``experiments.trajectory_stages``), so moving back to a setting is
+    instant; a new width costs one tower and one training run. The run is drawn with the
+    constant-kernel predictions first, then with the O(1/n) ones.
     """
     protocol = protocol or experiments.TrajectoryProtocol.for_profile()
     data = protocol.data()
@@ -31,11 +32,11 @@ def trajectory_panel(protocol: experiments.TrajectoryProtocol | None = None,
                 train_image: int, test_image: int, theta_column: str):
         run = dataclasses.replace(protocol, activation=activation, width=2**log2_width,
                                   steps=10**log10_steps, learning_rate=learning_rate)
-        comparison = experiments.trajectory(run)
-        fig = figures.trajectories(
-            comparison.trace(train_image, test_image, theta_column),
-            f"{activation}, width {run.width}, learning rate {learning_rate:g}")
-        return fig, comparison.summary()
+        title = f"{activation}, width {run.width}, learning rate {learning_rate:g}"
+        for done, comparison in enumerate(experiments.trajectory_stages(run), 1):
+            fig = figures.trajectories(comparison.trace(train_image, test_image, theta_column),
+                                       title)
+            yield Update(fig, comparison.summary(), done, 2, "stages")
 
     controls = {
         "log2_width": log2_slider("log2 width", 6, max_log2_width,
