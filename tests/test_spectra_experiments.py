@@ -236,3 +236,30 @@ def test_fig10_report_round_trips_through_json(monkeypatch):
     assert [s.labels["depth"] for s in back.rms] == ["1", "2"]
     assert back.density_width == 16 and back.densities["init"].grid.shape == (20,)
     assert report.find(figure="10b", depth=2, statistic="rms_b", against="width").note
+
+
+def _by_labels(scalings):
+    return {tuple(sorted(s.labels.items())): s for s in scalings}
+
+
+def test_committed_spectra_and_rms_are_read_not_measured(monkeypatch, float32):
+    """Notebook 05's ``committed=True``: the standard profile's ReLU depth-1 Fig. 9a and the
+    Fig. 10b scalings come from the committed (float32) reports, with no network measured."""
+    def measured(*args, **kwargs):
+        pytest.fail("measured again")
+
+    for name in ("setup", "top_comparison", "rms_sweep"):
+        monkeypatch.setattr(experiments, name, measured)
+    gaps = dataclasses.replace(protocols.GapProtocol.for_profile("standard"),
+                               activations=("relu",), depths=(1,))
+    got = _by_labels(experiments.gap_scalings(gaps, progress=False, committed=True))
+    stored = _by_labels(results.load("fig9", "standard").scalings)
+    assert len(got) == len(experiments.STATISTICS)
+    for key, s in got.items():
+        np.testing.assert_array_equal(s.values, stored[key].values)
+        assert s.label() == stored[key].label()
+    rms = experiments.rms_scalings(protocols.RmsProtocol.for_profile("standard"),
+                                   progress=False, committed=True)
+    stored = _by_labels(results.load("fig10", "standard").scalings)
+    assert rms and all(np.array_equal(s.values, stored[k].values)
+                       for k, s in _by_labels(rms).items())

@@ -21,6 +21,12 @@ Fig. 9's networks see the N-dimensional ``gram_inputs`` of the images (``GapProt
 ``TopProtocol.gram``): exactly the same law of f, Theta and H's nonzero spectrum with 784 n -
 N n fewer first-layer parameters (``measurements``), which is what brings the certified
 solves of the standard profile to width 1024.
+
+``gap_scalings`` and ``rms_scalings`` with ``committed=True`` (notebook 05) read what a
+committed report already holds instead of measuring it again: a Fig. 9a network's certified
+spectrum from any committed ``fig9`` report that drew the same networks, Fig. 10b's
+scalings from a committed ``fig10`` report of the same protocol (in both the same dtype).
+``reproduce`` always measures.
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ from typing import Any
 import jax.numpy as jnp
 import numpy as np
 
-from .. import fits, paper, results
+from .. import config, fits, paper, results
 from ..config import tqdm
 from ..results import Report, Scaling, format_slope, scaling
 from . import solvers
@@ -73,16 +79,45 @@ DEEP_RMS_NOTE = "n^-1 only once n >> D = 784"
 STATISTICS: dict[str, str] = {"top": "top", "paired": "paired_gap", "mean": "mean"}
 
 
-def gap_sweep(protocol: GapProtocol, depth: int, activation: str, progress: bool = True
-              ) -> list[list[TopComparison]]:
+def _committed(target: str) -> list[Report]:
+    """Every committed report of ``target`` computed in this session's dtype."""
+    dtype = str(jnp.result_type(float))
+    reports = [results.load(target, name) for name in config.PROFILES
+               if results.path(target, name).exists()]
+    return [r for r in reports if r.data.get("dtype") == dtype]
+
+
+def committed_spectra(protocol: GapProtocol) -> dict[tuple[int, str, int, int], TopComparison]:
+    """The certified spectra that committed ``fig9`` reports hold for ``protocol``'s
+    networks (the same images, seed and inputs, dtype and resolution), by (depth,
+    activation, width, instance)."""
+    same = {"per_class": protocol.per_class, "seed": protocol.seed, "gram": protocol.gram}
+    out = {}
+    for report in _committed("fig9"):
+        gaps = report.protocol.get("gaps", {})
+        if ({k: gaps.get(k) for k in same} == same
+                and report.data.get("resolution") == solvers.RESOLUTION):
+            for record in report.data["spectra"]:
+                r = Certified.from_json(record)
+                out[r.depth, r.activation, r.width, r.instance] = r.comparison
+    return out
+
+
+def gap_sweep(protocol: GapProtocol, depth: int, activation: str, progress: bool = True,
+              committed: bool = False) -> list[list[TopComparison]]:
     """Fig. 9a: per width, the ``instances`` certified comparisons of H's and Theta's top
-    N x 2 eigenvalues, instance i at width n from ``instance_keys(seed, n, i)``."""
+    N x 2 eigenvalues, instance i at width n from ``instance_keys(seed, n, i)``;
+    ``committed``: those a committed report holds are read from it."""
+    stored = committed_spectra(protocol) if committed else {}
     out = []
     for width in tqdm(protocol.widths, desc=f"d={depth} {activation}", disable=not progress):
-        s = setup(width, depth, activation, 2, protocol.per_class, protocol.seed,
-                  protocol.gram)
-        out.append([top_comparison(s, instance_keys(protocol.seed, width, i))
-                    for i in range(protocol.instances)])
+        row = [stored.get((depth, activation, width, i)) for i in range(protocol.instances)]
+        if any(c is None for c in row):
+            s = setup(width, depth, activation, 2, protocol.per_class, protocol.seed,
+                      protocol.gram)
+            row = [top_comparison(s, instance_keys(protocol.seed, width, i)) if c is None
+                   else c for i, c in enumerate(row)]
+        out.append(row)
     return out
 
 
@@ -137,7 +172,7 @@ class Certified:
                    int(data["instance"]), TopComparison(**fields))
 
 
-def _gap_results(protocol: GapProtocol, progress: bool
+def _gap_results(protocol: GapProtocol, progress: bool, committed: bool = False
                  ) -> tuple[tuple[Scaling, ...], tuple[Certified, ...]]:
     """The gap scalings (labels depth, activation, statistic) and every swept network's
     certified spectrum."""
@@ -145,7 +180,7 @@ def _gap_results(protocol: GapProtocol, progress: bool
     for depth in protocol.depths:
         predicted = paper.SLOPES["fig9a.shallow" if depth == 1 else "fig9a.deep"].value
         for activation in protocol.activations:
-            sweep = gap_sweep(protocol, depth, activation, progress)
+            sweep = gap_sweep(protocol, depth, activation, progress, committed)
             for stat, attribute in STATISTICS.items():
                 samples = [[getattr(c, attribute) for c in row] for row in sweep]
                 scalings.append(certified_scaling(
@@ -157,11 +192,13 @@ def _gap_results(protocol: GapProtocol, progress: bool
     return tuple(scalings), tuple(spectra)
 
 
-def gap_scalings(protocol: GapProtocol, progress: bool = True) -> tuple[Scaling, ...]:
+def gap_scalings(protocol: GapProtocol, progress: bool = True, committed: bool = False
+                 ) -> tuple[Scaling, ...]:
     """Fig. 9a: the top, paired and mean gaps against width with fitted and predicted
     slopes (``paper.SLOPES["fig9a.shallow" | "fig9a.deep"]``), labels depth, activation,
-    statistic; only certified eigenvalues enter."""
-    return _gap_results(protocol, progress)[0]
+    statistic; only certified eigenvalues enter. ``committed``: networks whose spectra a
+    committed report holds are read from it (``committed_spectra``)."""
+    return _gap_results(protocol, progress, committed)[0]
 
 
 def certificate_table(spectra: Sequence[Certified]) -> str:
@@ -362,11 +399,32 @@ def rms_sweep(protocol: RmsProtocol, depth: int, progress: bool = True) -> list[
     return samples
 
 
-def rms_scalings(protocol: RmsProtocol, progress: bool = True) -> tuple[Scaling, ...]:
+def committed_rms(protocol: RmsProtocol) -> tuple[Scaling, ...] | None:
+    """``rms_scalings(protocol)`` as a committed ``fig10`` report holds them: one whose
+    RMS protocol differs from ``protocol`` at most by more depths (None when none does)."""
+    wanted = dataclasses.asdict(protocol)
+    for report in _committed("fig10"):
+        stored = report.protocol.get("rms", {})
+        if ({k: stored.get(k) for k in wanted if k != "depths"}
+                == {k: list(v) if isinstance(v, tuple) else v for k, v in wanted.items()
+                    if k != "depths"}
+                and set(protocol.depths) <= set(stored.get("depths", ()))):
+            return tuple(s for depth in protocol.depths for s in report.scalings
+                         if s.labels.get("figure") == "10b"
+                         and s.labels.get("depth") == str(depth))
+    return None
+
+
+def rms_scalings(protocol: RmsProtocol, progress: bool = True, committed: bool = False
+                 ) -> tuple[Scaling, ...]:
     """Fig. 10b: per depth, the RMS eigenvalue of B against width and against P, and
     Tr B^2 = P rms^2 against width (labels figure, depth, statistic, against). Predicted:
     P^-1/2 (``paper.SLOPES["fig10.rms_b"]``; n^-1/2 for one hidden layer) and Tr B^2 = O(1)
-    (eq. 78); against width at depth 2 only once n >> D = 784."""
+    (eq. 78); against width at depth 2 only once n >> D = 784. ``committed``: read from a
+    committed report of the same protocol where there is one (``committed_rms``)."""
+    stored = committed_rms(protocol) if committed else None
+    if stored is not None:
+        return stored
     p, out = protocol, []
     rms_b_slope = paper.SLOPES["fig10.rms_b"].value
     for depth in p.depths:
