@@ -60,10 +60,9 @@ SAMPLED = (f"sampled integrand (correlators.estimate.measure; lazy from n = "
 #: Hanin & Nica (2019), Thm 1: E[Theta(x,x)^2] / E[Theta(x,x)]^2 ~ exp(5 beta), beta =
 #: sum_l 1 / n_l, for ReLU networks without biases (two-sided, up to universal constants).
 HANIN_NICA_RATE = 5.0
-#: Networks per compiled chunk of ``ntk_samples``, and the bytes of hidden weights a chunk
-#: may hold.
-CHUNK = 64
-MEMORY_BYTES = 1 << 28
+#: Networks per compiled chunk of ``ntk_samples``, and the bytes of normals a chunk may draw.
+CHUNK = 1024
+MEMORY_BYTES = 1 << 27
 
 
 def registry() -> dict[str, tuple[Callable[..., statistics.Prediction], str]]:
@@ -475,49 +474,62 @@ def depths_for(width: int, low: float = 0.01, high: float = 1.0, points: int = 8
     return tuple(sorted({max(1, round(b * width)) for b in np.geomspace(low, high, points)}))
 
 
-def relu_ntk(params: dict[str, jax.Array], x: jax.Array) -> jax.Array:
-    """Theta(x, x) = |grad_theta f(x)|^2 of the ReLU network of ``nets`` (no biases, s_w
-    = sqrt 2: R does not depend on s_w) with the hidden weights stacked, W (d - 1, n, n),
-    so one ``lax.scan`` runs every depth (compile time does not grow with it)."""
-    n = params["U"].shape[0]
-    sw = 2.0**0.5
+def relu_ntk(key: jax.Array, width: int, depth: int, x: jax.Array) -> jax.Array:
+    """Theta(x, x) = |grad_theta f(x)|^2 of one ReLU network of ``nets`` (no biases, s_w =
+    sqrt 2: R does not depend on s_w), drawn from ``key`` in O(depth n) work, same law as
+    drawing its (d - 1) n^2 hidden weights.
 
-    def f(p: dict[str, jax.Array]) -> jax.Array:
-        def layer(z: jax.Array, w: jax.Array) -> tuple[jax.Array, None]:
-            return sw * n**-0.5 * (w @ jax.nn.relu(z)), None
+    One input meets each hidden W_l in one direction going up, a_l (the layer's
+    activations), and one going down, delta (d f / d z_{l+1}). W_l = (W_l a^) a^T +
+    W_l P, P = 1 - a^ a^T, with W_l a^ = g_l ~ N(0, 1) and W_l P independent of it and of
+    everything that delta depends on; so z_{l+1} = s_w n^-1/2 |a_l| g_l and
+    W_l^T delta = a^ (g_l . delta) + |delta| P xi_l with a fresh xi_l ~ N(0, 1). The
+    gradient's squared norm is (2/n)|a_d|^2 (V) + sum_l (2/n)|delta_{l+1}|^2 |a_l|^2 (W_l)
+    + 2|x|^2 |delta_1|^2 (U)."""
+    n, sw = width, 2.0**0.5
+    ku, kg, kx, kv = jax.random.split(key, 4)
+    g = jax.random.normal(kg, (depth - 1, n), x.dtype)
+    xi = jax.random.normal(kx, (depth - 1, n), x.dtype)
 
-        z, _ = jax.lax.scan(layer, sw * (p["U"] @ x), p["W"])
-        return sw * n**-0.5 * (p["V"] @ jax.nn.relu(z))
+    def up(z: jax.Array, g_l: jax.Array) -> tuple[jax.Array, jax.Array]:
+        return sw * n**-0.5 * jnp.linalg.norm(jax.nn.relu(z)) * g_l, z
 
-    return sum(jnp.vdot(g, g) for g in jax.tree.leaves(jax.grad(f)(params)))
+    z_top, zs = jax.lax.scan(up, sw * jnp.linalg.norm(x) * jax.random.normal(ku, (n,), x.dtype),
+                             g)
+    a_top = jax.nn.relu(z_top)
+    delta_top = sw * n**-0.5 * jax.random.normal(kv, (n,), x.dtype) * (z_top > 0)
+
+    def down(delta: jax.Array, layer: tuple[jax.Array, ...]) -> tuple[jax.Array, jax.Array]:
+        z, g_l, xi_l = layer
+        a = jax.nn.relu(z)
+        norm = jnp.linalg.norm(a)
+        unit = a / jnp.where(norm > 0, norm, 1.0)
+        w_t_delta = unit * (g_l @ delta) + jnp.linalg.norm(delta) * (xi_l - unit * (unit @ xi_l))
+        return sw * n**-0.5 * w_t_delta * (z > 0), (2.0 / n) * (delta @ delta) * norm**2
+
+    delta_1, hidden = jax.lax.scan(down, delta_top, (zs, g, xi), reverse=True)
+    return (2.0 / n) * (a_top @ a_top) + hidden.sum() + 2.0 * (x @ x) * (delta_1 @ delta_1)
 
 
-@functools.partial(jax.jit, static_argnums=(0, 1, 2))
-def _ntk_chunk(width: int, depth: int, input_dim: int, keys: jax.Array, x: jax.Array
-               ) -> jax.Array:
-    def one(key: jax.Array) -> jax.Array:
-        ku, kw, kv = jax.random.split(key, 3)
-        params = {"U": jax.random.normal(ku, (width, input_dim), x.dtype),
-                  "W": jax.random.normal(kw, (depth - 1, width, width), x.dtype),
-                  "V": jax.random.normal(kv, (width,), x.dtype)}
-        return relu_ntk(params, x)
-
-    return jax.vmap(one)(keys)
+@functools.partial(jax.jit, static_argnums=(0, 1))
+def _ntk_chunk(width: int, depth: int, keys: jax.Array, x: jax.Array) -> jax.Array:
+    return jax.vmap(lambda key: relu_ntk(key, width, depth, x))(keys)
 
 
 def ntk_samples(width: int, depth: int, x: np.ndarray, count: int, key: jax.Array
                 ) -> np.ndarray:
-    """Theta(x, x) of ``count`` ReLU networks drawn from ``split(key, count)`` (float64).
+    """Theta(x, x) of ``count`` ReLU networks (``relu_ntk``) drawn from ``split(key,
+    count)`` (float64).
 
-    Networks run in chunks of a fixed size (``CHUNK`` or fewer, holding at most
-    ``MEMORY_BYTES`` of hidden weights), the last padded with repeated keys whose results
-    are dropped: one compilation per width and depth, whatever ``count``."""
-    chunk = int(max(1, min(CHUNK, MEMORY_BYTES // (8 * max(depth - 1, 1) * width**2))))
+    Networks run in chunks of a fixed size (``CHUNK`` or fewer, drawing at most
+    ``MEMORY_BYTES`` of normals), the last padded with repeated keys whose results are
+    dropped: one compilation per width and depth, whatever ``count``."""
+    chunk = int(max(1, min(CHUNK, MEMORY_BYTES // (16 * max(depth - 1, 1) * width))))
     with jax.enable_x64(True):
         keys = jax.random.split(key, count)
         padded = jnp.concatenate([keys, keys[np.arange((-count) % chunk) % count]])
         xs = jnp.asarray(x, jnp.float64)
-        parts = [np.asarray(_ntk_chunk(width, depth, xs.shape[0], padded[i:i + chunk], xs))
+        parts = [np.asarray(_ntk_chunk(width, depth, padded[i:i + chunk], xs))
                  for i in range(0, padded.shape[0], chunk)]
     return np.concatenate(parts)[:count]
 
@@ -629,7 +641,8 @@ def depth_to_width(protocol: DepthWidthProtocol, small_beta: float = 0.1,
 
         entry = cache.cached("theory-relu-ntk", {
             "width": p.width, "depth": depth, "inits": p.inits, "seed": p.seed, "x": x,
-            "activation": "relu", "weight_std": 2.0**0.5}, compute)
+            "activation": "relu", "weight_std": 2.0**0.5, "sampler": "relu_ntk, O(d n)"},
+            compute)
         r, se = ratio_moment(entry["theta"])
         ratios.append(r)
         errors.append(se)
