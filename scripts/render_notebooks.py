@@ -43,11 +43,7 @@ WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 #: Before a panel's control values: the page shows its first Run, the controls work live.
 #: Notebooks rendered in another profile than ``standard`` by default, and why; their page
 #: says so in a cell tagged ``NOTE_TAG`` (the only cell a render adds).
-PROFILES: dict[str, tuple[str, str]] = {
-    "06_finite_width_theory": (
-        "quick", "its standard profile (20000 networks per width for every statistic) ran "
-        "over 40 minutes on a 2-core machine without finishing"),
-}
+PROFILES: dict[str, tuple[str, str]] = {}
 NOTE_TAG = "render-note"
 CONTROLS_NOTE = ("<b>Panel</b> (its first Run; the controls work in JupyterLab, "
                  "<code>make lab</code>, or as an app, <code>make app</code>):")
