@@ -21,8 +21,8 @@ def _queries(w, blocks, seed=0):
     log = {"right": ([], []), "left": ([], [])}
     for side, rows in blocks:
         ask = getattr(lazy_matrix, side)
-        size = w.Y.shape[0] if side == "right" else w.Z.shape[0]
-        w, answers = ask(w, rows, rng.normal(size=(size, len(rows))))
+        size = w.Y.shape[1] if side == "right" else w.Z.shape[1]
+        w, answers = ask(w, rows, rng.normal(size=(len(rows), size)))
         log[side][0].append(rows)
         log[side][1].append(np.asarray(answers))
     return {side: tuple(np.concatenate(x) for x in pair) for side, pair in log.items()}
@@ -56,9 +56,9 @@ def test_answers_have_the_law_of_a_gaussian_matrix():
     def sample(key):
         k = jax.random.split(key, 3)
         w = lazy_matrix.empty(n_out, n_in)
-        w, a = lazy_matrix.right(w, v[:1], lazy_matrix.normal(k[0], (n_out, 1)))
-        w, b = lazy_matrix.left(w, u, lazy_matrix.normal(k[1], (n_in, 2)))
-        w, c = lazy_matrix.right(w, v[1:], lazy_matrix.normal(k[2], (n_out, 1)))
+        w, a = lazy_matrix.right(w, v[:1], lazy_matrix.normal(k[0], (1, n_out)))
+        w, b = lazy_matrix.left(w, u, lazy_matrix.normal(k[1], (2, n_in)))
+        w, c = lazy_matrix.right(w, v[1:], lazy_matrix.normal(k[2], (1, n_out)))
         return jnp.concatenate([a.ravel(), c.ravel(), b.ravel()])
 
     x = np.asarray(jax.vmap(sample)(jax.random.split(jax.random.key(1), draws)))
@@ -116,7 +116,7 @@ def test_normal_draws_are_standard_normal(x64):
 def test_wrong_noise_shape_is_a_clear_error():
     w = lazy_matrix.empty(3, 3)
     with pytest.raises(ValueError, match="one fresh"):
-        lazy_matrix.right(w, np.ones((2, 3)), np.ones((4, 2)))
+        lazy_matrix.right(w, np.ones((2, 3)), np.ones((2, 4)))
 
 
 class _DenseWeights:
@@ -323,3 +323,14 @@ def test_bad_inputs_are_clear_errors():
         lazy.lazy_samples("f1 f2", net, np.ones((3, 4)), 4, jax.random.key(0))
     with pytest.raises(ValueError, match="inits"):
         lazy.lazy_samples("f1 f2", net, np.ones((2, 4)), 0, jax.random.key(0))
+
+
+def test_an_unknown_compiler_option_falls_back_to_none(monkeypatch):
+    """The sampler's XLA flag is experimental: an XLA without it compiles with no options."""
+    assert lazy.compiler_options() in ({}, lazy.COMPILER_OPTIONS)
+    monkeypatch.setattr(lazy, "COMPILER_OPTIONS", {"xla_cpu_no_such_flag": ""})
+    lazy.compiler_options.cache_clear()
+    try:
+        assert lazy.compiler_options() == {}
+    finally:
+        lazy.compiler_options.cache_clear()

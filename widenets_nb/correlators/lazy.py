@@ -58,7 +58,7 @@ CROSSOVER_WIDTH = 64
 #: The version of the lazy sampler's random streams, part of the result cache's key
 #: (``estimate.measure_all``): samples cached by an earlier stream are never returned for
 #: a seed that now draws other numbers. Change it with any change of the streams.
-STREAM = 3
+STREAM = 4
 MEMORY_BUDGET_BYTES = 1 << 29
 
 
@@ -200,9 +200,9 @@ class Weights(Protocol):
 class LazyWeights:
     """``Weights`` as lazy Gaussian matrices; queries update the state as they trace.
 
-    ``noise[l - 1]`` holds W_l's fresh N(0, 1) columns, (right, left) = (n_l x R,
-    n_{l-1} x L) with R, L = ``Plan.queries``: each block of queries takes the next
-    columns of its side, in the order asked.
+    ``noise[l - 1]`` holds W_l's fresh N(0, 1) rows, (right, left) = (R x n_l,
+    L x n_{l-1}) with R, L = ``Plan.queries``: each block of queries takes the next
+    rows of its side, in the order asked.
     """
 
     def __init__(self, net: Network, noise: Sequence[tuple[jax.Array, jax.Array]]) -> None:
@@ -215,10 +215,10 @@ class LazyWeights:
     def _ask(self, layer: int, side: int, rows: jax.Array) -> jax.Array:
         w, used = self._state[layer - 1], self._used[layer - 1]
         pool, count = self._noise[layer - 1][side], rows.shape[0]
-        if used[side] + count > pool.shape[1]:
+        if used[side] + count > pool.shape[0]:
             raise ValueError(f"W_{layer} was asked more {('right', 'left')[side]} queries "
-                             f"than the {pool.shape[1]} its plan drew noise for.")
-        noise = pool[:, used[side]:used[side] + count]
+                             f"than the {pool.shape[0]} its plan drew noise for.")
+        noise = pool[used[side]:used[side] + count]
         used[side] += count
         ask = (lazy_matrix.right, lazy_matrix.left)[side]
         self._state[layer - 1], answers = ask(w, rows, noise)
@@ -288,19 +288,19 @@ def integrands(plan: Plan, net: Network, params: Params, weights: Weights,
     f = hs[-1] @ v * (sw * n[-1] ** -0.5) + readout
 
     grads = plan.gradients
-    idx = jnp.asarray(grads, dtype=int)
     deltas = [jnp.zeros((0, w)) for w in net.widths]  # deltas[l]: df/dz, per leaf
     if grads:
-        deltas[-1] = sw * n[-1] ** -0.5 * v[None, :] * s[1](zs[-1][idx])
+        deltas[-1] = sw * n[-1] ** -0.5 * v[None, :] * s[1](_rows(zs[-1], grads))
         for l in range(d - 1, 0, -1):
             back = weights.left(l, deltas[l]) * (sw * n[l - 1] ** -0.5)
-            deltas[l - 1] = s[1](zs[l - 1][idx]) * back
-        gram = (deltas[0] @ deltas[0].T) * _share(net, scale ** 2 * xs[idx], xs[idx].T,
-                                                         net.first_bias)
+            deltas[l - 1] = s[1](_rows(zs[l - 1], grads)) * back
+        leaves = [_rows(x, grads) for x in [xs] + hs]  # the leaves' inputs to each layer
+        gram = (deltas[0] @ deltas[0].T) * _share(net, scale ** 2 * leaves[0], leaves[0].T,
+                                                  net.first_bias)
         for l in range(1, d):
-            gram += (deltas[l] @ deltas[l].T) * _share(net, hs[l - 1][idx] / n[l - 1],
-                                                        hs[l - 1][idx].T, net.bias)
-        gram += _share(net, hs[-1][idx] / n[-1], hs[-1][idx].T, net.readout_bias)
+            gram += (deltas[l] @ deltas[l].T) * _share(net, leaves[l] / n[l - 1],
+                                                        leaves[l].T, net.bias)
+        gram += _share(net, leaves[-1] / n[-1], leaves[-1].T, net.readout_bias)
 
     taylor = _directional(plan.taylor, grads, net, n, weights, xs, zs, hs, deltas, s, v,
                           scale)
@@ -316,6 +316,13 @@ def integrands(plan: Plan, net: Network, params: Params, weights: Weights,
                 value = value * taylor[star]
         values.append(value)
     return jnp.stack(values)
+
+
+def _rows(a: jax.Array, rows: tuple[int, ...]) -> jax.Array:
+    """``a[rows]`` by slices, not a gather (XLA's gather of whole n-vectors is slow)."""
+    if rows == tuple(range(rows[0], rows[0] + len(rows))):
+        return a[rows[0]:rows[0] + len(rows)]
+    return jnp.stack([a[r] for r in rows])
 
 
 def _share(net: Network, a: jax.Array, b: jax.Array, bias: bool) -> jax.Array:
@@ -401,20 +408,28 @@ def _one(plan: Plan, net: Network, key: jax.Array, xs: jax.Array, widths: jax.Ar
     active = None if max(n) > PAD_WIDTH else [
         (jnp.arange(w) < widths[l]).astype(xs.dtype) for l, w in enumerate(n)]
     shapes, units = dict(_draws(net)), {"U": 0, "V": -1, "b0": 0}
-    units |= {f"b{l}": l for l in range(1, net.depth)}
-    for l in range(1, net.depth):
-        shapes |= {f"right{l}": (n[l], right), f"left{l}": (n[l - 1], left)}
-        units |= {f"right{l}": l, f"left{l}": l - 1}
+    units |= {f"b{l}": l for l in range(1, net.depth)}  # (layer of the units on axis 0)
+    for l in range(1, net.depth):  # the noise: a row per query, (layer of its units on axis 1)
+        shapes |= {f"right{l}": (right, n[l]), f"left{l}": (left, n[l - 1])}
+        units |= {f"right{l}": (l,), f"left{l}": (l - 1,)}
     sizes = [math.prod(shape) for shape in shapes.values()]
     flat = lazy_matrix.normal(key, (sum(sizes),), xs.dtype)
     parts = jnp.split(flat, np.cumsum(sizes)[:-1])
     draws = {name: part.reshape(shape) for (name, shape), part
              in zip(shapes.items(), parts, strict=True)}
     if active is not None:
-        draws = {name: x * active[units[name]].reshape(x.shape[:1] + (1,) * (x.ndim - 1))
-                 if name in units else x for name, x in draws.items()}
+        draws = {name: x * _mask(active, units[name], x.ndim) if name in units else x
+                 for name, x in draws.items()}
     noise = [(draws.pop(f"right{l}"), draws.pop(f"left{l}")) for l in range(1, net.depth)]
     return integrands(plan, net, draws, LazyWeights(net, noise), xs, active)
+
+
+def _mask(active: Sequence[jax.Array], unit: int | tuple[int], ndim: int) -> jax.Array:
+    """``active`` of layer ``unit`` on axis 0 of an ``ndim`` array, or of layer
+    ``unit[0]`` on axis 1 of a matrix."""
+    if isinstance(unit, tuple):
+        return active[unit[0]][None, :]
+    return active[unit].reshape((-1,) + (1,) * (ndim - 1))
 
 
 #: Networks whose widths are all at most this are sampled by the program of this width
@@ -433,9 +448,27 @@ def padded(net: Network) -> Network:
     return dataclasses.replace(net, width=(PAD_WIDTH,) * net.depth)
 
 
+#: XLA options of the sampler's programs: no YNNPACK dot fusions. Its thin products
+#: with a contraction over n, such as the Gram matrices (k x n)(n x k), ran 2-4x slower
+#: than XLA's own on CPU (n = 2^20, float32: 2.4 -> 1.5 CPU s per initialization).
+COMPILER_OPTIONS = {"xla_cpu_experimental_ynn_fusion_type": ""}
+
+
+@functools.cache
+def compiler_options() -> dict[str, str]:
+    """``COMPILER_OPTIONS`` where this XLA knows them (the flag is experimental), else none:
+    the programs then run as before, only slower."""
+    try:
+        jax.jit(lambda x: x + 1, compiler_options=COMPILER_OPTIONS).lower(1.0).compile()
+    except jax.errors.JaxRuntimeError:
+        return {}
+    return dict(COMPILER_OPTIONS)
+
+
 @functools.lru_cache(maxsize=32)
 def _compiled(plan: Plan, net: Network) -> Callable[..., jax.Array]:
-    return sharding.batched(functools.partial(_one, plan, net))
+    return jax.jit(sharding.batched(functools.partial(_one, plan, net)),
+                   compiler_options=compiler_options())
 
 
 def chunk_size(plan: Plan, net: Network) -> int:

@@ -17,7 +17,7 @@ Queries come in blocks (all the products a layer needs at once). A block's resid
 are orthonormalized together by Cholesky QR on their small Gram matrix (a pivot below
 ``tolerance`` drops the direction), so a block costs a fixed handful of passes over its
 n-vectors whatever its size; there is no loop over queries. The bases grow by the
-block's size (static shapes), zero columns for dropped directions.
+block's size (static shapes), zero rows for dropped directions.
 
 ``normal`` draws the fresh noise: N(0, 1) by the inverse normal distribution function
 (Wichura's AS 241, relative error about 1e-16) from a counter-based Threefry-4x32
@@ -26,8 +26,8 @@ XLA splits into several passes), by about 1.7x in float64.
 
 >>> import jax, jax.numpy as jnp
 >>> w = empty(3, 5)
->>> w, a = right(w, jnp.eye(5)[:2], normal(jax.random.key(0), (3, 2)))
->>> w, b = left(w, jnp.eye(3)[:1], normal(jax.random.key(1), (5, 1)))
+>>> w, a = right(w, jnp.eye(5)[:2], normal(jax.random.key(0), (2, 3)))
+>>> w, b = left(w, jnp.eye(3)[:1], normal(jax.random.key(1), (1, 5)))
 >>> bool(jnp.allclose(a[:, 0], b[0, :2]))    # e_1^T (W e_j) == (W^T e_1)_j
 True
 """
@@ -129,14 +129,15 @@ def _fast_key(key: jax.Array) -> jax.Array:
 
 
 class LazyGaussian(NamedTuple):
-    """What is known of one iid N(0, 1) matrix W (n_out, n_in): a pytree.
+    """What is known of one iid N(0, 1) matrix W (n_out, n_in): a pytree. Every n-vector
+    is a row (contiguous), the layout the callers' elementwise work reads fastest.
 
     Attributes:
-      E: (n_in, right) orthonormal directions of the past right queries (zero columns
-        for queries that added none).
-      Y: (n_out, right) W E.
-      F: (n_out, left) orthonormal directions of the past left queries.
-      Z: (n_in, left) W^T F.
+      E: (right, n_in) orthonormal directions of the past right queries (zero rows for
+        queries that added none).
+      Y: (right, n_out) E W^T: row i is W times row i of E.
+      F: (left, n_out) orthonormal directions of the past left queries.
+      Z: (left, n_in) F W: row i is W^T times row i of F.
     """
 
     E: jax.Array
@@ -154,8 +155,8 @@ def tolerance(dtype: jnp.dtype) -> float:
 def empty(n_out: int, n_in: int, dtype: jnp.dtype | None = None) -> LazyGaussian:
     """Nothing known yet."""
     dtype = jnp.result_type(float) if dtype is None else dtype
-    return LazyGaussian(jnp.zeros((n_in, 0), dtype), jnp.zeros((n_out, 0), dtype),
-                        jnp.zeros((n_out, 0), dtype), jnp.zeros((n_in, 0), dtype))
+    return LazyGaussian(jnp.zeros((0, n_in), dtype), jnp.zeros((0, n_out), dtype),
+                        jnp.zeros((0, n_out), dtype), jnp.zeros((0, n_in), dtype))
 
 
 def _cholesky(gram: jax.Array, tol: float) -> jax.Array:
@@ -187,52 +188,50 @@ def _condition(basis: jax.Array, image: jax.Array, other_basis: jax.Array,
                other_image: jax.Array, queries: jax.Array, noise: jax.Array
                ) -> tuple[jax.Array, jax.Array, jax.Array]:
     """Answer a block of ``queries`` (rows) and append its new directions to (basis,
-    image); column i of ``noise`` is the i-th fresh xi.
+    image); row i of ``noise`` is the i-th fresh xi.
 
-    Unit queries u = c basis^T + r with c = u basis; r = L Q by Cholesky QR of the
-    residual Gram u u^T - c c^T, so Q = T (u - c basis^T) with T = L^{-1}. Every
-    n-length product is one matrix product of the queries or the stored arrays (all
-    stored as columns, the layout XLA's CPU products are fastest in); Q itself is formed
-    only if a later block needs it. Then W Q^T = xi + F (Z^T Q^T - F^T xi) and
-    W u^T = Y c^T + (W Q^T) L^T. Any orthonormal basis of the new span chosen from the
-    queries alone gives the same law.
+    Unit queries u = c basis + r with c = u basis^T; r = L Q by Cholesky QR of the
+    residual Gram u u^T - c c^T, so Q = T (u - c basis) with T = L^{-1}. Every n-length
+    product is one matrix product of rows (the queries or the stored arrays), never a
+    transpose of an n-length array; Q itself is formed only if a later block needs it.
+    Then (W Q^T)^T = xi + (Q Z^T - xi F^T) F and (W u^T)^T = L (W Q^T)^T + c Y. Any
+    orthonormal basis of the new span chosen from the queries alone gives the same law.
     """
     count = queries.shape[0]
-    if noise.shape != (image.shape[0], count):
-        raise ValueError(f"noise must have shape {(image.shape[0], count)} (one fresh "
-                         f"N(0, I) column per query), got {noise.shape}.")
-    q = queries.T
-    gram = q.T @ q
+    if noise.shape != (count, image.shape[1]):
+        raise ValueError(f"noise must have shape {(count, image.shape[1])} (one fresh "
+                         f"N(0, I) row per query), got {noise.shape}.")
+    gram = queries @ queries.T
     norms = jnp.sqrt(jnp.diagonal(gram))
     scale = 1.0 / jnp.where(norms > 0, norms, 1.0)
     gram = gram * scale[:, None] * scale[None, :]
-    has_basis = basis.shape[1] > 0
+    has_basis = basis.shape[0] > 0
     if has_basis:
-        c = (q.T @ basis) * scale[:, None]
+        c = (queries @ basis.T) * scale[:, None]
         gram = gram - c @ c.T
     low = _cholesky(gram, tolerance(queries.dtype))
     t, keep = _inverse(low)
-    ts = t * scale[None, :]  # Q = ts queries - (t c) basis^T
-    new = q @ ts.T
+    ts = t * scale[None, :]  # Q = ts queries - (t c) basis
+    new = ts @ queries
     if has_basis:
-        new = new - basis @ (t @ c).T
-    fresh = noise.astype(queries.dtype) * keep[None, :]
-    if other_basis.shape[1]:  # W Q^T, exact given everything known
-        known = (other_image.T @ q) @ ts.T
+        new = new - (t @ c) @ basis
+    fresh = noise.astype(queries.dtype) * keep[:, None]
+    if other_basis.shape[0]:  # W Q^T, exact given everything known
+        known = ts @ (queries @ other_image.T)
         if has_basis:
-            known = known - (other_image.T @ basis) @ (t @ c).T
-        fresh = fresh + other_basis @ (known - other_basis.T @ fresh)
-    answers = fresh @ low.T
+            known = known - (t @ c) @ (basis @ other_image.T)
+        fresh = fresh + (known - fresh @ other_basis.T) @ other_basis
+    answers = low @ fresh
     if has_basis:
-        answers = answers + image @ c.T
-    return (jnp.concatenate([basis, new], axis=1),
-            jnp.concatenate([image, fresh], axis=1), norms[:, None] * answers.T)
+        answers = answers + c @ image
+    return (jnp.concatenate([basis, new]), jnp.concatenate([image, fresh]),
+            norms[:, None] * answers)
 
 
 def right(w: LazyGaussian, vs: ArrayLike, noise: jax.Array
           ) -> tuple[LazyGaussian, jax.Array]:
     """W v for each row v of ``vs`` (count, n_in), in order: the updated state and the
-    answers (count, n_out). ``noise`` (n_out, count) holds iid N(0, 1) draws never used
+    answers (count, n_out). ``noise`` (count, n_out) holds iid N(0, 1) draws never used
     before."""
     vs = jnp.asarray(vs, w.E.dtype)
     E, Y, answers = _condition(w.E, w.Y, w.F, w.Z, vs, noise)
@@ -241,7 +240,7 @@ def right(w: LazyGaussian, vs: ArrayLike, noise: jax.Array
 
 def left(w: LazyGaussian, us: ArrayLike, noise: jax.Array
          ) -> tuple[LazyGaussian, jax.Array]:
-    """W^T u for each row u of ``us`` (count, n_out), noise (n_in, count): the mirror
+    """W^T u for each row u of ``us`` (count, n_out), noise (count, n_in): the mirror
     image of ``right``."""
     us = jnp.asarray(us, w.F.dtype)
     F, Z, answers = _condition(w.F, w.Z, w.E, w.Y, us, noise)
