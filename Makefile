@@ -43,14 +43,10 @@ docs-notebooks: install
 lint: install
 	$(BIN)/ruff check .
 
-# The unit tests and every docstring example of the package (--doctest-modules). The
-# theory tests run in a process of their own: in one process after the other ~560 tests,
-# XLA crashed (abort or segfault) compiling the ReLU NTK program of
-# theory.experiments.ntk_samples; alone they pass. A workaround, not a cure.
+# The unit tests and every docstring example of the package (--doctest-modules).
 pytest: install
 	JAX_NUMPY_RANK_PROMOTION=raise $(BIN)/python -m pytest -q --doctest-modules \
-		--ignore=tests/browser --ignore-glob='tests/test_theory*.py' widenets_nb tests
-	JAX_NUMPY_RANK_PROMOTION=raise $(BIN)/python -m pytest -q tests/test_theory*.py
+		--ignore=tests/browser widenets_nb tests
 
 nbval: install
 	WIDENETS_PROFILE=quick $(BIN)/python -m pytest -q --nbval-lax --nbval-current-env -p no:cacheprovider notebooks
