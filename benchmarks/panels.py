@@ -17,8 +17,8 @@ first figure arrives. Every measurement runs in a fresh process with its own emp
 Each process then repeats the same call (the result cache answers; ``Panel`` itself
 answers a repeat from memory without calling ``compute``), and calls it a third time with
 the result cache pointed at an empty folder and the panels' in-memory results cleared: a
-warm kernel computing settings it has not computed before (same shapes). Wall-clock and the process's
-CPU seconds are reported with the load average, since the machine may be shared. The
+warm kernel computing settings it has not computed before (same shapes). Wall-clock and
+the process's CPU seconds are reported with the load average, since the machine may be shared. The
 results go to ``benchmarks/results/panels.md``, rewritten after every panel (each
 panel's numbers are also printed as one JSON line, which ``--from-log`` reads back).
 """
