@@ -148,6 +148,10 @@ def test_profiles():
     assert experiments.Fig11Protocol.for_profile("paper").widths[-1] == 4096
     with pytest.raises(ValueError, match="profile"):
         experiments.Fig11Protocol.for_profile("fast")
+    # notebook 04's live sweep: the profile's, but a seconds-long one in standard
+    assert experiments.Fig11Protocol.live("quick") == quick
+    live = experiments.Fig11Protocol.live("standard")
+    assert live.widths == (128, 256, 512) and live.steps == 1000 and live.inits == 8
 
 
 def test_committed_standard_results_load_as_typed_objects():

@@ -114,6 +114,11 @@ class Training:
         """The training and test images."""
         return mnist(self.per_class, self.test_per_class, self.data_seed)
 
+    @property
+    def record(self) -> np.ndarray:
+        """The recorded GD steps (``dynamics.log_steps``)."""
+        return np.asarray(dynamics.log_steps(self.steps, self.per_octave))
+
 
 @dataclasses.dataclass(frozen=True)
 class TrajectoryProtocol(Training):
@@ -162,6 +167,15 @@ class Fig11Protocol(Training):
                 "standard": cls((256, 512, 1024, 2048), 8, steps=10_000),
                 "paper": cls((256, 512, 1024, 2048, 4096), 10, steps=10_000)
                 }[config.profile(name)]
+
+    @classmethod
+    def live(cls, name: str | None = None) -> Fig11Protocol:
+        """The sweep notebook 04 computes live: ``for_profile``'s, except in standard, whose
+        full sweep (minutes) is committed: there widths 128-512 and 10^3 steps (seconds)."""
+        full = cls.for_profile(name)
+        if config.profile(name) != "standard":
+            return full
+        return dataclasses.replace(full, widths=(128, 256, 512), steps=1000)
 
     def run(self, activation: str, width: int, seed: int) -> TrajectoryProtocol:
         """The protocol of one of the sweep's runs.
@@ -299,9 +313,8 @@ def tower_of(protocol: TrajectoryProtocol) -> operators.Tower:
     """The operators of one initialization (``operators.tower``; cached per initialization).
     Computes in float64."""
     data = protocol.data()
-    key = dict(activation=protocol.activation, width=protocol.width, depth=protocol.depth,
-               seed=protocol.seed, x_train=data.x_train, y=data.y, x_test=data.x_test,
-               inputs="gram")
+    key = {k: v for k, v in _run_key(protocol).items()
+           if k not in ("learning_rate", "steps", "per_octave")}  # training does not enter
 
     def compute() -> dict[str, np.ndarray]:
         n = len(data.y)
@@ -335,10 +348,9 @@ def train_run(protocol: TrajectoryProtocol, net: Network, params: Params, x: np.
     steps); f at every row and Theta(x, first / last training input) at the recorded steps.
     Call with float64 on (``jax.enable_x64``)."""
     n = len(y)
-    record = dynamics.log_steps(protocol.steps, protocol.per_octave)
     pairs = np.array([(i, j) for i in range(x.shape[0]) for j in (0, n - 1)])
     cfg = dynamics.TrainConfig(learning_rate=protocol.learning_rate, steps=protocol.steps,
-                               loss="sum", record_steps=tuple(int(s) for s in record))
+                               loss="sum", record_steps=tuple(int(s) for s in protocol.record))
     return dynamics.train(net, params, x[:n], y, cfg, x_eval=x, pairs=pairs)
 
 
@@ -359,11 +371,11 @@ def actual(protocol: TrajectoryProtocol) -> tuple[np.ndarray, np.ndarray]:
 
 def predictions(protocol: TrajectoryProtocol, order: str) -> dict[str, dict[str, np.ndarray]]:
     """``predict`` of ``order`` for the protocol's initialization (cached)."""
-    record = np.asarray(dynamics.log_steps(protocol.steps, protocol.per_octave))
-    entry = cached("fig11_predictions", {**_run_key(protocol), "order": order},
-                   lambda: {f"{name}/{q}": v for name, per in predict(
-                       tower_of(protocol), protocol.learning_rate, record, order).items()
-                            for q, v in per.items()})
+    def compute() -> dict[str, np.ndarray]:
+        preds = predict(tower_of(protocol), protocol.learning_rate, protocol.record, order)
+        return {f"{name}/{q}": v for name, per in preds.items() for q, v in per.items()}
+
+    entry = cached("fig11_predictions", {**_run_key(protocol), "order": order}, compute)
     return {name: {q: np.asarray(entry[f"{name}/{q}"]) for q in ("f", "theta")}
             for name in PREDICTIONS if name.startswith(order)}
 
@@ -376,8 +388,7 @@ def trajectory_stages(protocol: TrajectoryProtocol) -> Iterator[Comparison]:
     Raises:
       ValueError: training or the prediction diverged (learning rate too large).
     """
-    record = np.asarray(dynamics.log_steps(protocol.steps, protocol.per_octave))
-    n = len(protocol.data().y)
+    record, n = protocol.record, len(protocol.data().y)
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         run = pool.submit(actual, protocol)
         leading = predictions(protocol, "leading")
