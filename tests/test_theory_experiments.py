@@ -216,6 +216,8 @@ def test_ntk_samples_do_not_depend_on_the_chunking(monkeypatch):
     few = X.ntk_samples(4, 2, x, 3, key)  # chunks of 7: 3 networks padded to 7
     monkeypatch.setattr(X, "CHUNK", 3)
     np.testing.assert_allclose(X.ntk_samples(4, 2, x, 3, key), few, rtol=1e-13)
+    with pytest.raises(ValueError, match="depth must be a positive integer"):
+        X.ntk_samples(4, 0, x, 3, key)
 
 
 def _fake_comparison(p, progress=False):

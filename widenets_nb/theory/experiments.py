@@ -523,7 +523,13 @@ def ntk_samples(width: int, depth: int, x: np.ndarray, count: int, key: jax.Arra
 
     Networks run in chunks of a fixed size (``CHUNK`` or fewer, drawing at most
     ``MEMORY_BYTES`` of normals), the last padded with repeated keys whose results are
-    dropped: one compilation per width and depth, whatever ``count``."""
+    dropped: one compilation per width and depth, whatever ``count``.
+
+    Raises:
+      ValueError: width, depth or count not a positive integer.
+    """
+    for name, value in (("width", width), ("depth", depth), ("count", count)):
+        _positive(name, value)
     chunk = int(max(1, min(CHUNK, MEMORY_BYTES // (16 * max(depth - 1, 1) * width))))
     with jax.enable_x64(True):
         keys = jax.random.split(key, count)
